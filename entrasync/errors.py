@@ -1,0 +1,17 @@
+"""Errors a user can cause: shown as one line, without a traceback."""
+
+
+class EntrasyncError(Exception):
+    """Base of the errors that are the user's to fix (bad settings, bad export, ...)."""
+
+
+class SettingsError(EntrasyncError):
+    """A tenants file or settings value is wrong; the message names the file and the key."""
+
+
+class ExtractionError(EntrasyncError):
+    """A read failed or came back partial; the run stops before planning (R4)."""
+
+
+class InputError(EntrasyncError):
+    """The extracted input contradicts the settings (unknown role, unknown group, ...)."""

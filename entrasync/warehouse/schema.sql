@@ -1,0 +1,193 @@
+-- The per-tenant warehouse: every table and column is documented here, once.
+-- Three kinds of table: raw extracts (replaced by each run), state (kept across runs, only this
+-- tenant's run writes them) and audit (append-only history of runs and changes).
+
+------------------------------------------------------------------------------------------------
+-- Raw extracts: what the sources said in the current run. Replaced by each run's load.
+------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS entra_users (
+    id                        VARCHAR PRIMARY KEY, -- Entra object id (GUID); the link key
+    user_principal_name       VARCHAR NOT NULL,    -- UPN as Graph returns it (guests: ...#EXT#@...)
+    mail                      VARCHAR,             -- primary SMTP address, may be null
+    other_mails               VARCHAR[],           -- additional addresses (guests often only here)
+    display_name              VARCHAR,
+    given_name                VARCHAR,
+    surname                   VARCHAR,
+    job_title                 VARCHAR,
+    department                VARCHAR,
+    mobile_phone              VARCHAR,
+    account_enabled           BOOLEAN NOT NULL,    -- false: disabled sign-in, out of scope (R3)
+    user_type                 VARCHAR,             -- 'Member' or 'Guest' (B2B)
+    on_premises_sync_enabled  BOOLEAN              -- true: mastered on-premises, never written (R7)
+);
+
+CREATE TABLE IF NOT EXISTS entra_groups (
+    id            VARCHAR PRIMARY KEY, -- Entra group object id
+    display_name  VARCHAR NOT NULL     -- what settings' groups[].group names
+);
+
+CREATE TABLE IF NOT EXISTS entra_group_members (
+    group_id     VARCHAR NOT NULL, -- entra_groups.id
+    member_id    VARCHAR NOT NULL, -- entra_users.id, or entra_groups.id for a nested group
+    member_type  VARCHAR NOT NULL, -- 'user' or 'group'
+    transitive   BOOLEAN NOT NULL  -- false: direct member; true: read from transitiveMembers
+);
+
+CREATE TABLE IF NOT EXISTS entra_deleted_users (
+    id                   VARCHAR PRIMARY KEY, -- object id of a soft-deleted user
+    user_principal_name  VARCHAR,
+    deleted_at           TIMESTAMPTZ          -- Graph deletedDateTime
+);
+
+CREATE TABLE IF NOT EXISTS emply_users (
+    user_id                VARCHAR PRIMARY KEY, -- Emply user id
+    username               VARCHAR NOT NULL,
+    email                  VARCHAR,
+    first_name             VARCHAR,
+    last_name              VARCHAR,
+    active                 BOOLEAN NOT NULL,
+    roles                  VARCHAR[] NOT NULL,  -- role names the user holds now
+    employee_id            VARCHAR,             -- the connected employee profile, if any
+    entra_object_id        VARCHAR,             -- the link (R1); null: not integration-managed
+    calendar_sync_enabled  BOOLEAN NOT NULL,    -- the user's own calendar-sync switch (R9)
+    photo_sha256           VARCHAR              -- hex SHA-256 of the Emply picture, null: none
+);
+
+CREATE TABLE IF NOT EXISTS emply_employees (
+    employee_id   VARCHAR PRIMARY KEY,
+    email         VARCHAR,
+    first_name    VARCHAR,
+    last_name     VARCHAR,
+    job_title     VARCHAR,
+    department    VARCHAR,
+    mobile_phone  VARCHAR,
+    user_id       VARCHAR,          -- emply_users.user_id it is connected to, null: none
+    archived      BOOLEAN NOT NULL  -- Emply's lifecycle has archived the employee (R10)
+);
+
+CREATE TABLE IF NOT EXISTS emply_roles (
+    role_id   VARCHAR,
+    name      VARCHAR PRIMARY KEY,
+    is_admin  BOOLEAN NOT NULL -- an administrator role is never removed by the sync (R5)
+);
+
+------------------------------------------------------------------------------------------------
+-- Run inputs: the settings of the current run as tables, so rules can join them.
+------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS run_settings (
+    run_id                    VARCHAR, -- runs.run_id of the current run
+    tenant                    VARCHAR, -- pipeline tenant key
+    entra_tenant_id           VARCHAR, -- settings.tenant_id
+    sync_roles                BOOLEAN,
+    sync_calendars            BOOLEAN,
+    transitive_groups         BOOLEAN,
+    hybrid                    BOOLEAN,
+    write_update              BOOLEAN,
+    write_create              BOOLEAN,
+    write_delete              BOOLEAN,
+    max_deactivations         INTEGER,
+    max_deactivation_percent  DOUBLE,
+    allow_deactivations       BOOLEAN
+);
+
+CREATE TABLE IF NOT EXISTS connected_groups (
+    group_name  VARCHAR NOT NULL, -- settings groups[].group (an Entra display name)
+    role        VARCHAR NOT NULL  -- settings groups[].role (an Emply role name)
+);
+
+CREATE TABLE IF NOT EXISTS settings_domains (
+    domain  VARCHAR NOT NULL -- a verified domain of the tenant, lower case
+);
+
+------------------------------------------------------------------------------------------------
+-- State: kept across runs; written only by this tenant's runs.
+------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS links (
+    emply_user_id    VARCHAR PRIMARY KEY, -- Emply user
+    entra_object_id  VARCHAR NOT NULL,    -- Entra user it is tied to (R1)
+    how              VARCHAR NOT NULL,    -- 'created' (R2), 'username', 'mail', 'other_mail', 'existing'
+    linked_run_id    VARCHAR,             -- run that made the link
+    username         VARCHAR,             -- last seen Emply username
+    entra_upn        VARCHAR,             -- last seen Entra UPN (changes are recorded, R1)
+    entra_mail       VARCHAR,             -- last seen Entra mail
+    emply_deleted    BOOLEAN DEFAULT false -- the Emply user has gone from the export (R7 delete)
+);
+
+CREATE TABLE IF NOT EXISTS sync_deactivated (
+    emply_user_id  VARCHAR PRIMARY KEY, -- deactivated by the sync (R3), so it may reactivate it
+    run_id         VARCHAR NOT NULL     -- run whose deactivate_user was applied
+);
+
+CREATE TABLE IF NOT EXISTS group_role_history (
+    run_id      VARCHAR NOT NULL, -- run that saw this mapping
+    group_name  VARCHAR NOT NULL, -- connected group (display name)
+    group_id    VARCHAR,          -- its Entra id when it resolved, null when not found
+    role        VARCHAR NOT NULL, -- Emply role it mapped to in that run (R5 step 2)
+    seen_at     TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS scope_history (
+    run_id           VARCHAR NOT NULL, -- run that computed the scope
+    entra_object_id  VARCHAR NOT NULL, -- an in-scope Entra user
+    groups           VARCHAR[] NOT NULL -- the connected groups that put it in scope
+);
+
+------------------------------------------------------------------------------------------------
+-- Plan: the current run's decisions (replaced by each plan).
+------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS planned_changes (
+    change_id        VARCHAR PRIMARY KEY, -- stable: hash of tenant, kind, object and target values
+    kind             VARCHAR NOT NULL,    -- SPEC change kind, or 'finding'
+    rule_id          VARCHAR NOT NULL,    -- R1..R10
+    emply_user_id    VARCHAR,             -- Emply object touched (null for create_user)
+    entra_object_id  VARCHAR,             -- Entra object involved
+    subject          VARCHAR NOT NULL,    -- human key: username or UPN
+    before           JSON,                -- the values before the change
+    after            JSON,                -- the target values the write sets
+    reason           VARCHAR NOT NULL     -- the facts that led to the change, in words
+);
+
+CREATE TABLE IF NOT EXISTS review_queue (
+    run_id      VARCHAR NOT NULL, -- run that found the dispute
+    subject     VARCHAR NOT NULL, -- the user in dispute (Emply username or Entra UPN)
+    side        VARCHAR NOT NULL, -- 'emply' or 'entra': which side has several candidates
+    candidates  VARCHAR[] NOT NULL, -- the candidates on the other side
+    why         VARCHAR NOT NULL
+);
+
+------------------------------------------------------------------------------------------------
+-- Audit: append-only history.
+------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS runs (
+    run_id               VARCHAR PRIMARY KEY, -- uuid of the sync run (the Prefect flow run id when there is one)
+    tenant               VARCHAR NOT NULL,
+    started_at           TIMESTAMPTZ NOT NULL,
+    ended_at             TIMESTAMPTZ,
+    status               VARCHAR NOT NULL, -- running, completed, planned (dry run), blocked, failed
+    dry_run              BOOLEAN NOT NULL,
+    allow_deactivations  BOOLEAN NOT NULL,
+    planned              INTEGER,          -- number of planned changes (findings included)
+    applied              INTEGER,
+    failed               INTEGER,
+    skipped              INTEGER,
+    error                VARCHAR           -- why the run failed or was blocked
+);
+
+CREATE TABLE IF NOT EXISTS changes (
+    run_id           VARCHAR NOT NULL, -- run that planned the change
+    change_id        VARCHAR NOT NULL, -- planned_changes.change_id
+    kind             VARCHAR NOT NULL,
+    rule_id          VARCHAR NOT NULL,
+    emply_user_id    VARCHAR,
+    entra_object_id  VARCHAR,
+    subject          VARCHAR NOT NULL,
+    before           JSON,
+    after            JSON,
+    reason           VARCHAR NOT NULL,
+    outcome          VARCHAR NOT NULL, -- planned, applied, failed, skipped, recorded (findings)
+    error            VARCHAR,          -- the write's error when outcome = failed
+    result           JSON,             -- what the write returned that later runs need (new ids)
+    decided_at       TIMESTAMPTZ NOT NULL,
+    applied_at       TIMESTAMPTZ,
+    PRIMARY KEY (run_id, change_id)
+);

@@ -1,0 +1,40 @@
+-- R2 Create: an in-scope Entra user with no linked or matching Emply user gets a new Emply user
+-- (username = UPN, e-mail = mail or UPN, names from Entra, roles = the mapped roles). When an
+-- employee with that e-mail has no user, the new user is created for that employee.
+INSERT INTO planned_changes
+WITH to_create AS (
+    SELECT e.*, s.mapped_roles, s.groups
+    FROM stg_in_scope s
+    JOIN stg_entra_users e USING (entra_object_id)
+    WHERE entra_object_id NOT IN (SELECT entra_object_id FROM plan_links)
+      AND entra_object_id NOT IN (SELECT entra_object_id FROM link_candidates)
+      -- an Emply user the sync once linked and that was deleted in Emply is not re-created
+      AND entra_object_id NOT IN (SELECT entra_object_id FROM links WHERE emply_deleted)
+),
+free_employees AS (
+    SELECT email_key, any_value(employee_id) AS employee_id
+    FROM stg_emply_employees
+    WHERE user_id IS NULL AND NOT archived AND email_key IS NOT NULL
+    GROUP BY email_key
+    HAVING count(*) = 1
+)
+SELECT
+    change_key('create_user', NULL, c.entra_object_id, NULL),
+    'create_user', 'R2', NULL, c.entra_object_id, c.upn,
+    NULL,
+    to_json({
+        'username': c.upn,
+        'email': coalesce(c.mail, c.upn),
+        'first_name': c.given_name,
+        'last_name': c.surname,
+        'roles': c.mapped_roles,
+        'employee_id': f.employee_id,
+        'entra_object_id': c.entra_object_id
+    }),
+    'R2: in scope through ' || array_to_string(c.groups, ', ')
+        || ' and no Emply user is linked or matches'
+        || CASE WHEN f.employee_id IS NOT NULL
+                THEN '; created for employee ' || f.employee_id || ' with the same e-mail'
+                ELSE '' END
+FROM to_create c
+LEFT JOIN free_employees f ON f.email_key = coalesce(c.mail_key, c.upn_key);

@@ -1,0 +1,32 @@
+-- Staging: Emply users, employees and roles, normalised once.
+CREATE OR REPLACE TEMP VIEW stg_emply_employees AS
+SELECT
+    employee_id,
+    nullif(lower(trim(email)), '') AS email_key,
+    user_id,
+    archived,
+    first_name, last_name, job_title, department, mobile_phone
+FROM emply_employees;
+
+CREATE OR REPLACE TEMP VIEW stg_emply_users AS
+SELECT
+    u.user_id,
+    u.username,
+    lower(trim(u.username))                 AS username_key,
+    nullif(lower(trim(u.email)), '')        AS email_key,
+    u.active,
+    list_sort(list_distinct(u.roles))       AS roles,
+    u.entra_object_id,
+    u.calendar_sync_enabled,
+    u.photo_sha256,
+    -- the employee profile: an employee connected to this user (SPEC "employee profile")
+    p.employee_id                           AS profile_employee_id,
+    p.employee_id IS NOT NULL               AS has_profile,
+    coalesce(p.archived, false)             AS profile_archived
+FROM emply_users u
+LEFT JOIN stg_emply_employees p
+       ON p.user_id = u.user_id OR (u.employee_id IS NOT NULL AND p.employee_id = u.employee_id)
+QUALIFY row_number() OVER (PARTITION BY u.user_id ORDER BY p.employee_id) = 1;
+
+CREATE OR REPLACE TEMP VIEW stg_admin_roles AS
+SELECT name AS role FROM emply_roles WHERE is_admin;

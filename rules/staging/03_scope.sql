@@ -1,0 +1,29 @@
+-- Staging: connected groups resolved to Entra ids, and the in-scope users (SPEC "in scope").
+CREATE OR REPLACE TEMP VIEW stg_connected_groups AS
+SELECT c.group_name, c.role, g.id AS group_id
+FROM connected_groups c
+LEFT JOIN entra_groups g ON lower(trim(g.display_name)) = lower(trim(c.group_name));
+
+CREATE OR REPLACE TEMP VIEW stg_in_scope AS
+SELECT
+    u.entra_object_id,
+    list_sort(list_distinct(list(g.group_name))) AS groups,
+    list_sort(list_distinct(list(g.role)))       AS mapped_roles
+FROM stg_entra_users u
+JOIN stg_user_memberships m ON m.entra_object_id = u.entra_object_id
+JOIN stg_connected_groups g ON g.group_id = m.group_id
+WHERE u.account_enabled
+GROUP BY u.entra_object_id;
+
+-- The last run whose plan was fully applied: the reference for "since the last run".
+CREATE OR REPLACE TEMP VIEW stg_last_completed_run AS
+SELECT run_id, started_at
+FROM runs
+WHERE status = 'completed' AND tenant = (SELECT tenant FROM run_settings)
+ORDER BY started_at DESC
+LIMIT 1;
+
+-- Which connected groups put each user in scope at the last completed run.
+CREATE OR REPLACE TEMP VIEW stg_previous_scope AS
+SELECT s.entra_object_id, s.groups
+FROM scope_history s JOIN stg_last_completed_run r USING (run_id);

@@ -1,0 +1,65 @@
+-- R3 Status: a linked user in scope is active; one out of scope is deactivated (never deleted).
+-- Only a user the sync deactivated is reactivated when it is back in scope.
+CREATE OR REPLACE TEMP TABLE status_facts AS
+SELECT
+    l.emply_user_id,
+    l.entra_object_id,
+    u.username,
+    u.active,
+    u.has_profile,
+    u.profile_archived,
+    s.entra_object_id IS NOT NULL AS in_scope,
+    s.groups,
+    e.entra_object_id IS NOT NULL AS entra_exists,
+    e.account_enabled,
+    d.id IS NOT NULL AS entra_deleted,
+    p.groups AS previous_groups,
+    sd.emply_user_id IS NOT NULL AS deactivated_by_sync,
+    sd.run_id AS deactivated_in_run
+FROM plan_links l
+JOIN stg_emply_users u ON u.user_id = l.emply_user_id
+LEFT JOIN stg_in_scope s ON s.entra_object_id = l.entra_object_id
+LEFT JOIN stg_entra_users e ON e.entra_object_id = l.entra_object_id
+LEFT JOIN entra_deleted_users d ON d.id = l.entra_object_id
+LEFT JOIN stg_previous_scope p ON p.entra_object_id = l.entra_object_id
+LEFT JOIN sync_deactivated sd ON sd.emply_user_id = l.emply_user_id;
+
+INSERT INTO planned_changes
+SELECT
+    change_key('deactivate_user', emply_user_id, entra_object_id, NULL),
+    'deactivate_user', 'R3', emply_user_id, entra_object_id, username,
+    to_json({'active': true}), to_json({'active': false}),
+    'R3: ' || CASE
+        WHEN entra_deleted THEN 'the Entra user was deleted'
+        WHEN NOT entra_exists THEN 'the Entra user ' || entra_object_id || ' is not in tenant '
+                                   || (SELECT entra_tenant_id FROM run_settings)
+        WHEN NOT account_enabled THEN 'the Entra user is disabled'
+        WHEN previous_groups IS NOT NULL
+            THEN 'not in any connected group since run '
+                 || (SELECT run_id FROM stg_last_completed_run) || ': removed from '
+                 || array_to_string(previous_groups, ', ')
+        ELSE 'not in any connected group'
+    END || '; deactivated, not deleted'
+FROM status_facts
+WHERE NOT in_scope AND active;
+
+INSERT INTO planned_changes
+SELECT
+    change_key('activate_user', emply_user_id, entra_object_id, NULL),
+    'activate_user', 'R3', emply_user_id, entra_object_id, username,
+    to_json({'active': false}), to_json({'active': true}),
+    'R3: back in scope through ' || array_to_string(groups, ', ')
+        || '; the sync deactivated it in run ' || deactivated_in_run
+FROM status_facts
+WHERE in_scope AND NOT active AND deactivated_by_sync;
+
+-- R10: an Entra user deleted while its employee is still active is reported, not hidden.
+INSERT INTO planned_changes
+SELECT
+    change_key('finding', emply_user_id, entra_object_id, {'r10': 'entra deleted'}),
+    'finding', 'R10', emply_user_id, entra_object_id, username,
+    NULL, NULL,
+    'R10: the Entra user was deleted while the employee of ' || username
+        || ' is still active in Emply'
+FROM status_facts
+WHERE (entra_deleted OR NOT entra_exists) AND has_profile AND NOT profile_archived;

@@ -68,7 +68,7 @@ class MsalTokenSource:
                         self._client_id,
                         client_credential=self._client_secret,
                         authority=self.authority,
-                        instance_discovery=_is_microsoft_host(self.authority),
+                        instance_discovery=None if _is_microsoft_host(self.authority) else False,
                         verify=self._verify,
                         timeout=self._timeout_s,
                     )

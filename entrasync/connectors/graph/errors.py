@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from entrasync.errors import EntrasyncError, ExtractionError
 
 
@@ -32,9 +34,31 @@ class GraphError(EntrasyncError):
         fields = (self.status, self.code, self.message, self.request_id, self.method, self.path)
         return (type(self), fields)
 
+    @classmethod
+    def from_body(
+        cls,
+        status: int,
+        body: Any,
+        method: str,
+        path: str,
+        *,
+        reason: str = "",
+        request_id: str | None = None,
+    ) -> GraphError:
+        """Parse Graph's `{"error": {"code", "message", "innerError": {"request-id"}}}` body."""
+        code, message = "", reason
+        error = body.get("error") if isinstance(body, dict) else None
+        if isinstance(error, dict):
+            code = str(error.get("code") or "")
+            message = str(error.get("message") or reason)
+            inner = error.get("innerError") or error.get("innererror")
+            if isinstance(inner, dict):
+                request_id = inner.get("request-id") or inner.get("requestId") or request_id
+        return cls(status, code, message, request_id, method, path)
+
 
 class GraphAuthError(EntrasyncError):
-    """No access token: msal reported an error (wrong tenant, client id or secret, bad authority)."""
+    """No access token: msal refused (wrong tenant, client id or secret, unusable authority)."""
 
     def __init__(self, error: str, description: str, authority: str) -> None:
         self.error = error

@@ -158,11 +158,11 @@ def mark_pushed(state: CustomerState, event_id: str, entra_event_id: str) -> Eve
     if event.entra_event_id not in (None, entra_event_id):
         raise conflict(f"event {event_id!r} was already pushed as {event.entra_event_id!r}")
     event.entra_event_id = entra_event_id
-    for other in calendar_events(state, state_calendar_of(state, event)):
+    for other in calendar_events(state, _calendar_of(state, event)):
         if other.source == "entra" and other.entra_event_id == entra_event_id:
             _drop(state, other)  # a sync that read Entra before this push made a twin
     return event
 
 
-def state_calendar_of(state: CustomerState, event: Event) -> Calendar:
+def _calendar_of(state: CustomerState, event: Event) -> Calendar:
     return state.users[event.user_id].calendars[event.calendar_id]

@@ -12,7 +12,7 @@ from starlette.routing import Route
 
 from entrasync.emulators.emply import ops
 from entrasync.emulators.emply.calendars import calendar_events
-from entrasync.emulators.emply.errors import EmplyError, bad_request
+from entrasync.emulators.emply.errors import EmplyError
 from entrasync.emulators.emply.fields import Fields
 from entrasync.emulators.emply.registry import CustomerRegistry
 from entrasync.emulators.emply.rows import event_row
@@ -47,15 +47,16 @@ def seed_customer(registry: CustomerRegistry, request: Request, body: Any) -> tu
     state = registry.get(request.path_params["customer"])
     fields = Fields(body, "seed")
     fields.reject_unknown({"roles", "users", "employees"})
-    loaded = {}
-    for kind, load in (("roles", add_role_entry),
-                       ("users", lambda s, e, w: ops.add_user(s, Fields(e, w))),
-                       ("employees", lambda s, e, w: ops.add_employee(s, Fields(e, w)))):
-        entries = fields.object_list(kind, [])
-        for index, entry in enumerate(entries):
-            load(state, entry, f"{kind}[{index}]")
-        loaded[kind] = len(entries)
-    return 200, loaded
+    roles = fields.object_list("roles", [])
+    for index, entry in enumerate(roles):
+        add_role_entry(state, entry, f"roles[{index}]")
+    users = fields.object_list("users", [])
+    for index, entry in enumerate(users):
+        ops.add_user(state, Fields(entry, f"users[{index}]"))
+    employees = fields.object_list("employees", [])
+    for index, entry in enumerate(employees):
+        ops.add_employee(state, Fields(entry, f"employees[{index}]"))
+    return 200, {"roles": len(roles), "users": len(users), "employees": len(employees)}
 
 
 def run_op(registry: CustomerRegistry, request: Request, body: Any) -> tuple[int, Any]:
@@ -131,10 +132,11 @@ def _endpoint(registry: CustomerRegistry, handler: Handler) -> Callable[
         raw = await request.body()
         try:
             body = json.loads(raw) if raw else None
-            with registry.lock:
-                status, payload = handler(registry, request, body)
         except ValueError:
             return JSONResponse({"error": "request body is not valid JSON"}, status_code=400)
+        try:
+            with registry.lock:
+                status, payload = handler(registry, request, body)
         except EmplyError as error:
             return JSONResponse({"error": error.message}, status_code=error.status)
         return JSONResponse(payload, status_code=status)
@@ -152,6 +154,3 @@ def build_control_app(registry: CustomerRegistry) -> Starlette:
     routes = [Route(path, _endpoint(registry, handler), methods=methods)
               for path, methods, handler in ROUTES]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})
-
-
-__all__ = ["bad_request", "build_control_app"]

@@ -57,6 +57,9 @@ class Fields:
             raise self._wrong(name, "an integer", value)
         return value
 
+    def optional_integer(self, name: str) -> int | None:
+        return None if self.values.get(name) is None else self.integer(name)
+
     def text_list(self, name: str, default: Any = _MISSING) -> list[str]:
         value = self._get(name, default)
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):

@@ -137,7 +137,7 @@ def fault(state: CustomerState, args: Fields) -> dict[str, Any]:
     times = args.integer("times", 1)
     if times < 1:
         raise bad_request(f"{args.where}: 'times' must be at least 1, got {times}")
-    retry_after = args.integer("retry_after") if args.values.get("retry_after") is not None else None
+    retry_after = args.optional_integer("retry_after")
     state.faults.append(Fault(path, status, times, retry_after))
     return {"path": path, "status": status, "times": times, "retry_after": retry_after}
 

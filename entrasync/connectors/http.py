@@ -1,14 +1,22 @@
-"""How long a connector waits before retrying: Retry-After when the server says, else backoff."""
+"""HTTP plumbing both connectors share: which CAs to trust, how long to wait before a retry."""
 
 from __future__ import annotations
 
 import random
-from email.utils import parsedate_to_datetime
+import ssl
 from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
 
 import httpx
 
 BACKOFF_BASE_S = 0.5
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext:
+    """Trust the given CA bundle (the emulators' CA), else the system store."""
+    if ca_bundle:
+        return ssl.create_default_context(cafile=ca_bundle)
+    return ssl.create_default_context()
 
 
 def retry_after_seconds(headers: httpx.Headers | dict[str, str]) -> float | None:
@@ -30,7 +38,7 @@ def retry_after_seconds(headers: httpx.Headers | dict[str, str]) -> float | None
 
 
 def backoff_seconds(attempt: int, cap_s: float) -> float:
-    """Capped exponential backoff with jitter: between half and all of min(cap, base * 2^attempt)."""
+    """Capped exponential backoff with jitter: half to all of min(cap, base * 2^attempt)."""
     ceiling = min(cap_s, BACKOFF_BASE_S * 2**attempt)
     return random.uniform(ceiling / 2, ceiling)
 

@@ -1,0 +1,83 @@
+"""Client of the emulators' control surface: reset, seed, apply ops, read users back."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+
+
+class ControlSurfaceError(Exception):
+    """The control surface refused a call; the message carries its status and reason."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(f"control surface answered {status}: {reason}")
+        self.status = status
+
+
+def segment(name: str) -> str:
+    """A name as one URL path segment (guest UPNs hold `#`)."""
+    return quote(name, safe="@")
+
+
+class ControlSurface:
+    """One HTTPS client for the control surface, trusting the emulators' CA."""
+
+    def __init__(self, control_url: str, ca_file: str, timeout_s: float = 60.0) -> None:
+        self.http = httpx.Client(base_url=control_url, verify=ca_file, timeout=timeout_s)
+
+    def close(self) -> None:
+        self.http.close()
+
+    def __enter__(self) -> ControlSurface:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _call(self, method: str, path: str, body: Any = None) -> Any:
+        response = self.http.request(method, path, json=body)
+        if response.is_error:
+            raise ControlSurfaceError(response.status_code, _reason(response))
+        return response.json() if response.content else None
+
+    # Graph side, keyed by Entra tenant id
+
+    def reset_graph(self, tenant_id: str, domains: list[str], client_id: str, secret: str) -> None:
+        body = {"domains": domains, "client_id": client_id, "client_secret": secret}
+        self._call("PUT", f"/graph/{segment(tenant_id)}", body)
+
+    def seed_graph(self, tenant_id: str, users: list[dict], groups: list[dict]) -> None:
+        self._call("POST", f"/graph/{segment(tenant_id)}/seed", {"users": users, "groups": groups})
+
+    def graph_op(self, tenant_id: str, op: str, args: dict[str, Any]) -> Any:
+        return self._call("POST", f"/graph/{segment(tenant_id)}/ops", {"op": op, "args": args})
+
+    def graph_user(self, tenant_id: str, upn: str) -> dict[str, Any]:
+        return self._call("GET", f"/graph/{segment(tenant_id)}/users/{segment(upn)}")
+
+    # Emply side, keyed by customer
+
+    def reset_emply(self, customer: str, api_key: str, roles: list[str | dict]) -> None:
+        self._call("PUT", f"/emply/{segment(customer)}", {"api_key": api_key, "roles": roles})
+
+    def seed_emply(self, customer: str, users: list[dict], employees: list[dict]) -> None:
+        body = {"roles": [], "users": users, "employees": employees}
+        self._call("POST", f"/emply/{segment(customer)}/seed", body)
+
+    def emply_op(self, customer: str, op: str, args: dict[str, Any]) -> Any:
+        return self._call("POST", f"/emply/{segment(customer)}/ops", {"op": op, "args": args})
+
+    def emply_user(self, customer: str, username: str) -> dict[str, Any]:
+        return self._call("GET", f"/emply/{segment(customer)}/users/{segment(username)}")
+
+
+def _reason(response: httpx.Response) -> str:
+    try:
+        error = response.json().get("error")
+    except (ValueError, AttributeError):
+        error = None
+    if isinstance(error, dict):
+        error = error.get("message") or error.get("code")
+    return str(error or response.text.strip() or response.reason_phrase)[:300]

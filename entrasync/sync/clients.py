@@ -1,0 +1,27 @@
+"""Build the Graph and Emply clients of a run; secrets are resolved here and go nowhere else."""
+
+from __future__ import annotations
+
+from entrasync.connectors.emply.client import EmplyClient
+from entrasync.connectors.graph.client import GraphClient
+from entrasync.sync.context import RunContext
+
+
+def graph_client(ctx: RunContext) -> GraphClient:
+    return GraphClient(
+        tenant_id=ctx.settings.tenant_id,
+        client_id=ctx.settings.client_id,
+        client_secret=ctx.settings.credential.resolve(),
+        authority_host=ctx.endpoints.authority_host,
+        graph_url=ctx.endpoints.graph_url,
+        ca_bundle=ctx.endpoints.ca_bundle,
+    )
+
+
+def emply_client(ctx: RunContext) -> EmplyClient:
+    return EmplyClient(
+        base_url=ctx.endpoints.emply_url,
+        customer=ctx.settings.emply.customer,
+        api_key=ctx.settings.emply.api_key.resolve(),
+        ca_bundle=ctx.endpoints.ca_bundle,
+    )

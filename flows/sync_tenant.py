@@ -1,0 +1,59 @@
+"""The per-tenant sync: extract → plan → validate → write → audit."""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect import flow, runtime
+from prefect.states import Completed, Failed, State
+
+from entrasync.settings import Endpoints, default_tenants_file, load_tenant
+from entrasync.sync.context import RunContext
+from tasks.audit import finish_run, start_run
+from tasks.extract import extract_emply, extract_entra
+from tasks.plan import plan, safety_gate
+from tasks.write import write_emply
+
+
+def _run_id() -> str:
+    return str(runtime.flow_run.id or uuid.uuid4())
+
+
+@flow(name="sync-tenant", flow_run_name="sync-{tenant}", log_prints=True)
+def sync_tenant(
+    tenant: str,
+    dry_run: bool = False,
+    allow_deactivations: bool = False,
+    tenants_file: str | None = None,
+) -> State:
+    settings = load_tenant(tenants_file or default_tenants_file(), tenant)
+    ctx = RunContext(settings, _run_id(), Endpoints.from_env(), dry_run, allow_deactivations)
+    start_run(ctx)
+    status, error, wrote = "failed", None, False
+    try:
+        extract_entra(ctx)
+        extract_emply(ctx)
+        plan(ctx)
+        blocked = safety_gate(ctx)
+        if dry_run:
+            status = "planned"
+        elif blocked:
+            status, error = "blocked", blocked
+        else:
+            wrote = True
+            write_emply(ctx)
+            status = "completed"
+    except Exception as exc:  # the run is recorded as failed with the reason, then reported
+        error = f"{type(exc).__name__}: {exc}"
+    summary = finish_run(ctx, status, error, wrote)
+    return _final_state(summary)
+
+
+def _final_state(summary: dict) -> State:
+    """The Prefect state ops see: blocked and failed runs are Failed, dry runs 'Planned'."""
+    message = summary["error"] or f"{sum(summary['changes'].values())} changes"
+    if summary["status"] == "completed":
+        return Completed(message=message, data=summary)
+    if summary["status"] == "planned":
+        return Completed(name="Planned", message=message, data=summary)
+    return Failed(name=summary["status"].capitalize(), message=message, data=summary)

@@ -1,0 +1,42 @@
+"""Audit tasks: open and close a run's record, and keep the per-tenant state current."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from entrasync.sync.context import RunContext
+from entrasync.warehouse import audit, state
+from entrasync.warehouse.db import connect
+
+
+@task(name="start-run", cache_policy=NO_CACHE)
+def start_run(ctx: RunContext) -> None:
+    with connect(ctx.tenant) as con:
+        audit.start_run(con, ctx.run_id, ctx.tenant, ctx.dry_run, ctx.allow_deactivations)
+
+
+@task(name="audit", cache_policy=NO_CACHE)
+def finish_run(ctx: RunContext, status: str, error: str | None, wrote: bool) -> dict:
+    """Close the run: skip what was not written, refresh state, return the run summary.
+
+    State is refreshed only after writes: a run that stopped before had incomplete inputs.
+    """
+    with connect(ctx.tenant) as con:
+        if status != "completed":
+            audit.skip_planned(con, ctx.run_id, error or status)
+        elif con.execute(
+            "SELECT count(*) FROM changes WHERE run_id = ? AND outcome = 'failed'", [ctx.run_id]
+        ).fetchone()[0]:
+            status, error = "failed", "some writes failed; rerun the tenant"
+        if wrote:
+            state.refresh_links(con, ctx.run_id)
+        audit.finish_run(con, ctx.run_id, status, error)
+        return {
+            "tenant": ctx.tenant,
+            "run_id": ctx.run_id,
+            "status": status,
+            "error": error,
+            "changes": audit.change_counts(con, ctx.run_id),
+            "outcomes": audit.outcome_counts(con, ctx.run_id),
+        }

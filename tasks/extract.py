@@ -1,0 +1,23 @@
+"""Extraction tasks: read one side into the tenant's warehouse."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from entrasync.sync import extract
+from entrasync.sync.clients import emply_client, graph_client
+from entrasync.sync.context import RunContext
+from entrasync.warehouse.db import connect
+
+
+@task(name="extract-entra", cache_policy=NO_CACHE)
+def extract_entra(ctx: RunContext) -> dict[str, int]:
+    with connect(ctx.tenant) as con, graph_client(ctx) as client:
+        return extract.extract_entra(con, client, ctx.settings)
+
+
+@task(name="extract-emply", cache_policy=NO_CACHE)
+def extract_emply(ctx: RunContext) -> dict[str, int]:
+    with connect(ctx.tenant) as con, emply_client(ctx) as client:
+        return extract.extract_emply(con, client, ctx.settings)

@@ -1,0 +1,33 @@
+"""Planning tasks: check settings against the inputs, run the rules, apply the R4 gate."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from entrasync.sync.context import RunContext
+from entrasync.sync.input_checks import check_settings_against_inputs
+from entrasync.sync.safety import deactivation_block_reason
+from entrasync.warehouse import audit, state
+from entrasync.warehouse.db import connect
+from rules.runner import plan as run_rules
+from rules.runner import write_run_settings
+
+
+@task(name="plan", cache_policy=NO_CACHE)
+def plan(ctx: RunContext) -> int:
+    """Run every rule; the plan lands in planned_changes and in the run's history."""
+    with connect(ctx.tenant) as con:
+        check_settings_against_inputs(con, ctx.settings)
+        write_run_settings(con, ctx.run_id, ctx.settings, ctx.allow_deactivations)
+        planned = run_rules(con, ctx.run_id)
+        state.record_scope_and_mapping(con, ctx.run_id)
+        audit.record_plan(con, ctx.run_id)
+        return planned
+
+
+@task(name="check-deactivation-threshold", cache_policy=NO_CACHE)
+def safety_gate(ctx: RunContext) -> str | None:
+    """R4: why the plan is blocked, or None."""
+    with connect(ctx.tenant) as con:
+        return deactivation_block_reason(con, ctx.settings, ctx.allow_deactivations)

@@ -191,3 +191,20 @@ CREATE TABLE IF NOT EXISTS changes (
     applied_at       TIMESTAMPTZ,
     PRIMARY KEY (run_id, change_id)
 );
+
+CREATE TABLE IF NOT EXISTS extract_counts (
+    run_id      VARCHAR NOT NULL, -- run that extracted
+    table_name  VARCHAR NOT NULL, -- raw extract table (entra_users, emply_users, ...)
+    row_count   BIGINT NOT NULL   -- rows it held after the load
+);
+
+CREATE TABLE IF NOT EXISTS validation_results (
+    run_id            VARCHAR NOT NULL, -- run that validated
+    suite             VARCHAR NOT NULL, -- 'inputs' or 'plan'
+    expectation       VARCHAR NOT NULL, -- what was expected, in words (names the table and column)
+    expectation_type  VARCHAR NOT NULL, -- the Great Expectations expectation type
+    success           BOOLEAN NOT NULL,
+    element_count     BIGINT,           -- rows checked
+    unexpected_count  BIGINT,           -- rows that broke it
+    sample            JSON              -- a few offending values
+);

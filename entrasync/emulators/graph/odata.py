@@ -133,7 +133,7 @@ def link_with(request: GraphRequest, replace: dict[str, str]) -> str:
     query.extend(replace.items())
     safe = "$,()'=:@/*"
     encoded = "&".join(f"{quote(k, safe=safe)}={quote(v, safe=safe)}" for k, v in query)
-    return f"{request.base_url}{quote(request.path, safe='/$@#')}?{encoded}"
+    return f"{request.base_url}{quote(request.path, safe='/$@')}?{encoded}"
 
 
 def context_url(request: GraphRequest, entity_set: str, selected: list[str] | None) -> str:

@@ -1,0 +1,230 @@
+"""Graph reads of the directory: users, groups, members, transitive members, deleted items."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from entrasync.emulators.graph.directory import GROUP_KIND, USER_KIND, Record
+from entrasync.emulators.graph.messages import GraphError, GraphRequest, GraphResponse
+from entrasync.emulators.graph.odata import (
+    context_url,
+    fields_to_render,
+    paged_response,
+    project,
+    reject_unsupported,
+    select_option,
+)
+from entrasync.emulators.graph.router import router
+from entrasync.emulators.graph.schema import (
+    DIRECTORY_OBJECT_SELECTABLE,
+    GROUP_DEFAULT_PROPERTIES,
+    GROUP_SELECTABLE,
+    GROUP_TYPE,
+    USER_DEFAULT_PROPERTIES,
+    USER_SELECTABLE,
+    USER_TYPE,
+)
+from entrasync.emulators.graph.user_filter import filtered_users
+
+USER_TYPE_NAME = "microsoft.graph.user"
+GROUP_TYPE_NAME = "microsoft.graph.group"
+
+
+def not_found(reference: str) -> GraphError:
+    return GraphError(
+        404,
+        "Request_ResourceNotFound",
+        f"Resource '{reference}' does not exist or one of its queried reference-property "
+        "objects are not present.",
+    )
+
+
+def find_user_or_404(request: GraphRequest, reference: str) -> Record:
+    """An active user by object id or UPN (case-insensitive), as /users/{id | upn} does."""
+    tenant = request.tenant
+    record = tenant.users.get(reference)
+    if record is None:
+        user_id = tenant.upn_index.get(reference.lower())
+        record = tenant.users.get(user_id) if user_id else None
+    if record is None:
+        raise not_found(reference)
+    return record
+
+
+def group_or_404(request: GraphRequest, group_id: str) -> Record:
+    record = request.tenant.groups.get(group_id)
+    if record is None:
+        raise not_found(group_id)
+    return record
+
+
+def _entity(request: GraphRequest, entity_set: str, selected: list[str] | None) -> str:
+    return context_url(request, entity_set, selected) + "/$entity"
+
+
+@router.route("GET", "/users")
+def list_users(request: GraphRequest) -> GraphResponse:
+    reject_unsupported(request, allowed_extra=("$filter",))
+    selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
+    names = fields_to_render(selected, USER_DEFAULT_PROPERTIES)
+    users = filtered_users(request)
+    return paged_response(
+        request,
+        users,
+        lambda user: project(user, names),
+        context_url(request, "users", selected),
+    )
+
+
+@router.route("GET", "/users/{user}")
+def get_user(request: GraphRequest) -> GraphResponse:
+    reject_unsupported(request)
+    record = find_user_or_404(request, request.path_params["user"])
+    selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
+    body = {"@odata.context": _entity(request, "users", selected)}
+    body.update(project(record, fields_to_render(selected, USER_DEFAULT_PROPERTIES)))
+    return GraphResponse(200, body)
+
+
+@router.route("GET", "/groups")
+def list_groups(request: GraphRequest) -> GraphResponse:
+    reject_unsupported(request)
+    selected = select_option(request, GROUP_SELECTABLE, GROUP_TYPE_NAME)
+    names = fields_to_render(selected, GROUP_DEFAULT_PROPERTIES)
+    groups = request.tenant.cached("groups", lambda: list(request.tenant.groups.values()))
+    return paged_response(
+        request,
+        groups,
+        lambda group: project(group, names),
+        context_url(request, "groups", selected),
+    )
+
+
+@router.route("GET", "/groups/{id}")
+def get_group(request: GraphRequest) -> GraphResponse:
+    reject_unsupported(request)
+    record = group_or_404(request, request.path_params["id"])
+    selected = select_option(request, GROUP_SELECTABLE, GROUP_TYPE_NAME)
+    body = {"@odata.context": _entity(request, "groups", selected)}
+    body.update(project(record, fields_to_render(selected, GROUP_DEFAULT_PROPERTIES)))
+    return GraphResponse(200, body)
+
+
+def _member_renderer(selected: list[str] | None, with_type: bool):
+    user_names = fields_to_render(selected, USER_DEFAULT_PROPERTIES)
+    group_names = fields_to_render(selected, GROUP_DEFAULT_PROPERTIES)
+
+    def render(member: tuple[str, Record]) -> dict[str, Any]:
+        kind, record = member
+        if kind == USER_KIND:
+            names, odata_type = user_names, USER_TYPE
+            if selected is not None:
+                names = [name for name in names if name.lower() in USER_SELECTABLE]
+        else:
+            names, odata_type = group_names, GROUP_TYPE
+            if selected is not None:
+                names = [name for name in names if name.lower() in GROUP_SELECTABLE]
+        rendered = {"@odata.type": odata_type} if with_type else {}
+        rendered.update(project(record, names))
+        return rendered
+
+    return render
+
+
+def _list_members(request: GraphRequest, transitive: bool, cast: str | None) -> GraphResponse:
+    reject_unsupported(request)
+    group = group_or_404(request, request.path_params["id"])
+    tenant = request.tenant
+    members = (
+        tenant.transitive_members(group["id"]) if transitive else tenant.direct_members(group["id"])
+    )
+    if cast is None:
+        selected = select_option(
+            request, DIRECTORY_OBJECT_SELECTABLE, "microsoft.graph.directoryObject"
+        )
+        entity_set = "directoryObjects"
+    else:
+        kind = USER_KIND if cast == USER_TYPE_NAME else GROUP_KIND
+        members = tenant.cached(
+            ("cast", transitive, group["id"], kind),
+            lambda: [member for member in members if member[0] == kind],
+        )
+        selectable = USER_SELECTABLE if kind == USER_KIND else GROUP_SELECTABLE
+        selected = select_option(request, selectable, cast)
+        entity_set = "users" if kind == USER_KIND else "groups"
+    return paged_response(
+        request,
+        members,
+        _member_renderer(selected, with_type=cast is None),
+        context_url(request, entity_set, selected),
+    )
+
+
+@router.route("GET", "/groups/{id}/members")
+def list_members(request: GraphRequest) -> GraphResponse:
+    return _list_members(request, transitive=False, cast=None)
+
+
+@router.route("GET", "/groups/{id}/transitiveMembers")
+def list_transitive_members(request: GraphRequest) -> GraphResponse:
+    return _list_members(request, transitive=True, cast=None)
+
+
+@router.route("GET", "/groups/{id}/members/{cast}")
+def list_members_cast(request: GraphRequest) -> GraphResponse:
+    return _list_members(request, transitive=False, cast=_cast(request))
+
+
+@router.route("GET", "/groups/{id}/transitiveMembers/{cast}")
+def list_transitive_members_cast(request: GraphRequest) -> GraphResponse:
+    return _list_members(request, transitive=True, cast=_cast(request))
+
+
+def _cast(request: GraphRequest) -> str:
+    cast = request.path_params["cast"].lower()
+    if cast not in (USER_TYPE_NAME, GROUP_TYPE_NAME):
+        raise GraphError(
+            400, "BadRequest", f"Resource not found for the segment '{request.path_params['cast']}'."
+        )
+    return cast
+
+
+DELETED_USER_DEFAULTS = (*USER_DEFAULT_PROPERTIES[:-1], "deletedDateTime", "id")
+
+
+@router.route("GET", "/directory/deletedItems/microsoft.graph.user")
+def list_deleted_users(request: GraphRequest) -> GraphResponse:
+    reject_unsupported(request)
+    selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
+    names = fields_to_render(selected, DELETED_USER_DEFAULTS)
+    tenant = request.tenant
+    deleted = tenant.cached("deleted_users", lambda: list(tenant.deleted_users.values()))
+    return paged_response(
+        request,
+        deleted,
+        lambda user: project(user, names),
+        context_url(request, "users", selected),
+    )
+
+
+@router.route("GET", "/directory/deletedItems/microsoft.graph.group")
+def list_deleted_groups(request: GraphRequest) -> GraphResponse:
+    # Security groups are deleted permanently, so there is never a deleted group to list.
+    reject_unsupported(request)
+    selected = select_option(request, GROUP_SELECTABLE, GROUP_TYPE_NAME)
+    return paged_response(request, [], lambda group: group, context_url(request, "groups", selected))
+
+
+@router.route("GET", "/directory/deletedItems/{id}")
+def get_deleted_item(request: GraphRequest) -> GraphResponse:
+    reject_unsupported(request)
+    record = request.tenant.deleted_users.get(request.path_params["id"])
+    if record is None:
+        raise not_found(request.path_params["id"])
+    selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
+    body = {
+        "@odata.context": _entity(request, "directory/deletedItems", selected),
+        "@odata.type": USER_TYPE,
+    }
+    body.update(project(record, fields_to_render(selected, DELETED_USER_DEFAULTS)))
+    return GraphResponse(200, body)

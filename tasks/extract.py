@@ -8,16 +8,21 @@ from prefect.cache_policies import NO_CACHE
 from entrasync.sync import extract
 from entrasync.sync.clients import emply_client, graph_client
 from entrasync.sync.context import RunContext
+from entrasync.warehouse import audit
 from entrasync.warehouse.db import connect
 
 
 @task(name="extract-entra", cache_policy=NO_CACHE)
 def extract_entra(ctx: RunContext) -> dict[str, int]:
     with connect(ctx.tenant) as con, graph_client(ctx) as client:
-        return extract.extract_entra(con, client, ctx.settings)
+        counts = extract.extract_entra(con, client, ctx.settings)
+        audit.record_extract_counts(con, ctx.run_id, counts)
+        return counts
 
 
 @task(name="extract-emply", cache_policy=NO_CACHE)
 def extract_emply(ctx: RunContext) -> dict[str, int]:
     with connect(ctx.tenant) as con, emply_client(ctx) as client:
-        return extract.extract_emply(con, client, ctx.settings)
+        counts = extract.extract_emply(con, client, ctx.settings)
+        audit.record_extract_counts(con, ctx.run_id, counts)
+        return counts

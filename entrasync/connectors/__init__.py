@@ -1,0 +1,1 @@
+"""Clients for the two systems the sync connects: Microsoft Graph and Emply."""

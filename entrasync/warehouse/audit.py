@@ -139,3 +139,17 @@ def outcome_counts(con: duckdb.DuckDBPyConnection, run_id: str) -> dict[str, dic
     for kind, outcome, count in rows:
         counts.setdefault(kind, {})[outcome] = count
     return counts
+
+
+def record_extract_counts(
+    con: duckdb.DuckDBPyConnection, run_id: str, counts: dict[str, int]
+) -> None:
+    """How many rows each raw table got in this run (the inputs gate compares runs)."""
+    con.execute(
+        "DELETE FROM extract_counts WHERE run_id = ? AND list_contains(?, table_name)",
+        [run_id, list(counts)],
+    )
+    con.executemany(
+        "INSERT INTO extract_counts VALUES (?, ?, ?)",
+        [(run_id, table, rows) for table, rows in counts.items()],
+    )

@@ -24,8 +24,7 @@ class SyncASGITransport(httpx.BaseTransport):
             request.stream = httpx.ByteStream(request.read())
             response = await self.transport.handle_async_request(request)
             content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers,
-                                  content=content)
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
 
         return asyncio.run(send())
 
@@ -82,33 +81,61 @@ def by(rows: list[dict], key: str) -> dict[str, dict]:
 
 
 def test_users_export_rows_have_the_designed_shape(emply: Emply) -> None:
-    emply.ok_op("add_user", username="megan@contoso.com", email="Megan@contoso.com",
-                roles=["Employee", "HR"])
+    emply.ok_op(
+        "add_user",
+        username="megan@contoso.com",
+        email="Megan@contoso.com",
+        roles=["Employee", "HR"],
+    )
     window = {"from": "2024-01-01", "to": "2024-02-01"}
     response = emply.call("GET", "/exports/users", params=window)
     package = response.json()
     assert set(package) == {"exportId", "name", "from", "to", "generated", "data"}
     assert (package["exportId"], package["from"], package["to"]) == (
-        "users", "2024-01-01", "2024-02-01")
+        "users",
+        "2024-01-01",
+        "2024-02-01",
+    )
     [row] = package["data"]
     assert row == {
-        "userId": row["userId"], "username": "megan@contoso.com", "email": "Megan@contoso.com",
-        "firstName": None, "lastName": None, "active": True, "roles": ["Employee", "HR"],
-        "employeeId": None, "externalId": None, "calendarSyncEnabled": True, "photoSha256": None,
+        "userId": row["userId"],
+        "username": "megan@contoso.com",
+        "email": "Megan@contoso.com",
+        "firstName": None,
+        "lastName": None,
+        "active": True,
+        "roles": ["Employee", "HR"],
+        "employeeId": None,
+        "externalId": None,
+        "calendarSyncEnabled": True,
+        "photoSha256": None,
     }
 
 
 def test_employees_and_roles_exports(emply: Emply) -> None:
     emply.ok_op("add_user", username="megan@contoso.com", email="megan@contoso.com")
-    emply.ok_op("add_employee", email="megan@contoso.com", first_name="Megan",
-                last_name="Jordan", job_title="Engineer", department="R&D", mobile="+45 1234",
-                user="MEGAN@contoso.com")
+    emply.ok_op(
+        "add_employee",
+        email="megan@contoso.com",
+        first_name="Megan",
+        last_name="Jordan",
+        job_title="Engineer",
+        department="R&D",
+        mobile="+45 1234",
+        user="MEGAN@contoso.com",
+    )
     [user] = emply.export("users")
     [employee] = emply.export("employees")
     assert employee == {
-        "employeeId": user["employeeId"], "email": "megan@contoso.com", "firstName": "Megan",
-        "lastName": "Jordan", "jobTitle": "Engineer", "department": "R&D",
-        "mobilePhone": "+45 1234", "userId": user["userId"], "status": "active",
+        "employeeId": user["employeeId"],
+        "email": "megan@contoso.com",
+        "firstName": "Megan",
+        "lastName": "Jordan",
+        "jobTitle": "Engineer",
+        "department": "R&D",
+        "mobilePhone": "+45 1234",
+        "userId": user["userId"],
+        "status": "active",
     }
     roles = by(emply.export("roles"), "name")
     assert list(roles) == ["Employee", "HR", "Manager", "Administrator"]
@@ -163,39 +190,67 @@ def test_get_roles_lists_role_rows(emply: Emply) -> None:
 
 
 def test_post_users_creates_a_user(emply: Emply) -> None:
-    response = emply.call("POST", "/users", json={
-        "username": "megan@contoso.com", "email": "megan@contoso.com", "firstName": "Megan",
-        "lastName": "Jordan", "roles": ["Employee"], "externalId": "oid-1"})
+    response = emply.call(
+        "POST",
+        "/users",
+        json={
+            "username": "megan@contoso.com",
+            "email": "megan@contoso.com",
+            "firstName": "Megan",
+            "lastName": "Jordan",
+            "roles": ["Employee"],
+            "externalId": "oid-1",
+        },
+    )
     assert response.status_code == 201
     row = response.json()
     assert (row["username"], row["externalId"], row["roles"], row["active"]) == (
-        "megan@contoso.com", "oid-1", ["Employee"], True)
+        "megan@contoso.com",
+        "oid-1",
+        ["Employee"],
+        True,
+    )
     assert emply.user("Megan@Contoso.com")["entra_object_id"] == "oid-1"
 
 
 def test_post_users_for_an_employee_connects_both_sides(emply: Emply) -> None:
     employee = emply.ok_op("add_employee", email="megan@contoso.com")
-    row = emply.call("POST", "/users", json={
-        "username": "megan@contoso.com", "email": "megan@contoso.com",
-        "employeeId": employee["employeeId"]}).json()
+    row = emply.call(
+        "POST",
+        "/users",
+        json={
+            "username": "megan@contoso.com",
+            "email": "megan@contoso.com",
+            "employeeId": employee["employeeId"],
+        },
+    ).json()
     assert row["employeeId"] == employee["employeeId"]
     assert emply.export("employees")[0]["userId"] == row["userId"]
     assert emply.user("megan@contoso.com")["employee"] is True
-    again = emply.call("POST", "/users", json={
-        "username": "other@contoso.com", "email": "megan@contoso.com",
-        "employeeId": employee["employeeId"]})
+    again = emply.call(
+        "POST",
+        "/users",
+        json={
+            "username": "other@contoso.com",
+            "email": "megan@contoso.com",
+            "employeeId": employee["employeeId"],
+        },
+    )
     assert again.status_code == 409
 
 
-@pytest.mark.parametrize(("body", "status", "named"), [
-    ({"email": "a@x.com"}, 400, "username"),
-    ({"username": "a@x.com"}, 400, "email"),
-    ({"username": "a@x.com", "email": "a@x.com", "roles": ["Pilot"]}, 400, "Pilot"),
-    ({"username": "a@x.com", "email": "a@x.com", "employeeId": "nope"}, 400, "employeeId"),
-    ({"username": "a@x.com", "email": "a@x.com", "displayName": "A"}, 400, "displayName"),
-    ({"username": "TAKEN@x.com", "email": "a@x.com"}, 409, "username"),
-    ({"username": "a@x.com", "email": "a@x.com", "externalId": "OID-TAKEN"}, 409, "externalId"),
-])
+@pytest.mark.parametrize(
+    ("body", "status", "named"),
+    [
+        ({"email": "a@x.com"}, 400, "username"),
+        ({"username": "a@x.com"}, 400, "email"),
+        ({"username": "a@x.com", "email": "a@x.com", "roles": ["Pilot"]}, 400, "Pilot"),
+        ({"username": "a@x.com", "email": "a@x.com", "employeeId": "nope"}, 400, "employeeId"),
+        ({"username": "a@x.com", "email": "a@x.com", "displayName": "A"}, 400, "displayName"),
+        ({"username": "TAKEN@x.com", "email": "a@x.com"}, 409, "username"),
+        ({"username": "a@x.com", "email": "a@x.com", "externalId": "OID-TAKEN"}, 409, "externalId"),
+    ],
+)
 def test_post_users_refuses(emply: Emply, body: dict, status: int, named: str) -> None:
     emply.ok_op("add_user", username="taken@x.com", email="t@x.com", external_id="oid-taken")
     response = emply.call("POST", "/users", json=body)
@@ -207,10 +262,14 @@ def test_post_users_refuses(emply: Emply, body: dict, status: int, named: str) -
 
 
 def test_patch_users_changes_active_roles_and_external_id(emply: Emply) -> None:
-    user_id = emply.ok_op("add_user", username="a@x.com", email="a@x.com",
-                          roles=["Employee"])["userId"]
-    response = emply.call("PATCH", f"/users/{user_id}",
-                          json={"active": False, "roles": ["HR", "Manager"], "externalId": "oid"})
+    user_id = emply.ok_op("add_user", username="a@x.com", email="a@x.com", roles=["Employee"])[
+        "userId"
+    ]
+    response = emply.call(
+        "PATCH",
+        f"/users/{user_id}",
+        json={"active": False, "roles": ["HR", "Manager"], "externalId": "oid"},
+    )
     assert response.status_code == 200
     row = response.json()
     assert (row["active"], row["roles"], row["externalId"]) == (False, ["HR", "Manager"], "oid")
@@ -256,7 +315,10 @@ def test_fault_hits_the_next_requests_under_its_path(emply: Emply) -> None:
     body = {"username": "a@x.com", "email": "a@x.com"}
     assert emply.call("GET", "/roles").status_code == 200
     assert [emply.call("POST", "/users", json=body).status_code for _ in range(3)] == [
-        503, 503, 201]
+        503,
+        503,
+        201,
+    ]
     throttled = emply.call("GET", "/exports/users")
     assert throttled.status_code == 429 and throttled.headers["Retry-After"] == "7"
     assert throttled.json()["error"]["code"] == "TooManyRequests"
@@ -287,13 +349,18 @@ def test_concurrent_creates_are_all_kept(emply: Emply) -> None:
 
 
 def test_seed_loads_many_users_fast(emply: Emply) -> None:
-    users = [{"username": f"user{n}@contoso.com", "email": f"user{n}@contoso.com",
-              "roles": ["Employee"]} for n in range(100_000)]
-    employees = [{"email": f"user{n}@contoso.com", "user": f"user{n}@contoso.com"}
-                 for n in range(0, 100_000, 10)]
+    users = [
+        {"username": f"user{n}@contoso.com", "email": f"user{n}@contoso.com", "roles": ["Employee"]}
+        for n in range(100_000)
+    ]
+    employees = [
+        {"email": f"user{n}@contoso.com", "user": f"user{n}@contoso.com"}
+        for n in range(0, 100_000, 10)
+    ]
     started = time.perf_counter()
-    response = emply.control.post("/acme/seed", json={
-        "roles": ["Contractor"], "users": users, "employees": employees})
+    response = emply.control.post(
+        "/acme/seed", json={"roles": ["Contractor"], "users": users, "employees": employees}
+    )
     assert time.perf_counter() - started < 10
     assert response.json() == {"roles": 1, "users": 100_000, "employees": 10_000}
     assert emply.user("user10@contoso.com")["employee"] is True
@@ -301,21 +368,43 @@ def test_seed_loads_many_users_fast(emply: Emply) -> None:
 
 
 def test_seed_error_names_the_row(emply: Emply) -> None:
-    response = emply.control.post("/acme/seed", json={
-        "users": [{"username": "a@x.com", "email": "a@x.com"}, {"username": "b@x.com"}]})
+    response = emply.control.post(
+        "/acme/seed",
+        json={"users": [{"username": "a@x.com", "email": "a@x.com"}, {"username": "b@x.com"}]},
+    )
     assert response.status_code == 400
     assert "users[1]" in response.json()["error"] and "email" in response.json()["error"]
 
 
 def test_describe_user(emply: Emply) -> None:
-    emply.ok_op("add_user", username="Megan@Contoso.com", email="megan@contoso.com",
-                roles=["Employee", "HR"])
+    emply.ok_op(
+        "add_user",
+        username="Megan@Contoso.com",
+        email="megan@contoso.com",
+        roles=["Employee", "HR"],
+    )
     emply.ok_op("add_employee", email="MEGAN@contoso.com", user="megan@contoso.com")
     state = emply.user("megan@CONTOSO.com")
-    assert {key: state[key] for key in (
-        "exists", "active", "roles", "employee", "entra_object_id", "calendars", "photo_sha256",
-    )} == {"exists": True, "active": True, "roles": ["Employee", "HR"], "employee": True,
-           "entra_object_id": None, "calendars": {}, "photo_sha256": None}
+    assert {
+        key: state[key]
+        for key in (
+            "exists",
+            "active",
+            "roles",
+            "employee",
+            "entra_object_id",
+            "calendars",
+            "photo_sha256",
+        )
+    } == {
+        "exists": True,
+        "active": True,
+        "roles": ["Employee", "HR"],
+        "employee": True,
+        "entra_object_id": None,
+        "calendars": {},
+        "photo_sha256": None,
+    }
     assert emply.user("nobody@contoso.com") == {"exists": False, "deleted": False}
 
 
@@ -324,15 +413,17 @@ def test_employee_profile_needs_the_same_email(emply: Emply) -> None:
     emply.ok_op("add_employee", email="megan@contoso.com", user="megan@contoso.com")
     emply.ok_op("update_employee", email="megan@contoso.com", set={"email": "mj@contoso.com"})
     assert emply.user("megan@contoso.com")["employee"] is False
-    emply.ok_op("update_employee", email="mj@contoso.com",
-                set={"email": "megan@contoso.com", "job_title": "CTO"})
+    emply.ok_op(
+        "update_employee",
+        email="mj@contoso.com",
+        set={"email": "megan@contoso.com", "job_title": "CTO"},
+    )
     assert emply.user("megan@contoso.com")["employee"] is True
     assert emply.export("employees")[0]["jobTitle"] == "CTO"
 
 
 def test_user_ops_change_the_user(emply: Emply) -> None:
-    emply.ok_op("add_user", username="a@x.com", email="a@x.com", roles=["Employee"],
-                active=False)
+    emply.ok_op("add_user", username="a@x.com", email="a@x.com", roles=["Employee"], active=False)
     assert emply.user("a@x.com")["active"] is False
     emply.ok_op("set_roles", user="A@x.com", roles=["HR", "Administrator"])
     emply.ok_op("disable_calendar_sync", user="a@x.com")
@@ -356,33 +447,37 @@ def test_deleted_username_can_be_used_again(emply: Emply) -> None:
     emply.ok_op("add_employee", email="a@x.com", user="a@x.com")
     emply.ok_op("delete_user", user="a@x.com")
     assert emply.export("employees")[0]["userId"] is None
-    created = emply.call("POST", "/users", json={
-        "username": "a@x.com", "email": "a@x.com", "externalId": "oid-a"})
+    created = emply.call(
+        "POST", "/users", json={"username": "a@x.com", "email": "a@x.com", "externalId": "oid-a"}
+    )
     assert created.status_code == 201
     assert emply.user("a@x.com")["exists"] is True
 
 
-@pytest.mark.parametrize(("op", "args", "status", "named"), [
-    ("teleport_user", {}, 400, "teleport_user"),
-    ("add_user", {"email": "a@x.com"}, 400, "username"),
-    ("add_user", {"username": "a@x.com", "email": "a@x.com", "roles": ["Pilot"]}, 400, "Pilot"),
-    ("add_user", {"username": "a@x.com", "email": "a@x.com", "colour": "red"}, 400, "colour"),
-    ("add_user", {"username": "EXISTS@x.com", "email": "e@x.com"}, 409, "EXISTS@x.com"),
-    ("set_roles", {"user": "ghost@x.com", "roles": []}, 404, "ghost@x.com"),
-    ("set_roles", {"user": "exists@x.com"}, 400, "roles"),
-    ("deactivate_user", {"user": "ghost@x.com"}, 404, "ghost@x.com"),
-    ("delete_user", {}, 400, "user"),
-    ("add_employee", {"email": "e@x.com", "user": "ghost@x.com"}, 404, "ghost@x.com"),
-    ("add_employee", {"first_name": "E"}, 400, "email"),
-    ("update_employee", {"email": "ghost@x.com", "set": {}}, 404, "ghost@x.com"),
-    ("update_employee", {"email": "e@x.com", "set": {"shoe": 4}}, 400, "shoe"),
-    ("archive_employee", {"email": "ghost@x.com"}, 404, "ghost@x.com"),
-    ("disable_calendar_sync", {"user": "ghost@x.com"}, 404, "ghost@x.com"),
-    ("add_role", {"name": "HR"}, 409, "HR"),
-    ("add_role", {"admin": True}, 400, "name"),
-    ("fault", {"path": "/users"}, 400, "status"),
-    ("fault", {"path": "/users", "status": 200}, 400, "status"),
-])
+@pytest.mark.parametrize(
+    ("op", "args", "status", "named"),
+    [
+        ("teleport_user", {}, 400, "teleport_user"),
+        ("add_user", {"email": "a@x.com"}, 400, "username"),
+        ("add_user", {"username": "a@x.com", "email": "a@x.com", "roles": ["Pilot"]}, 400, "Pilot"),
+        ("add_user", {"username": "a@x.com", "email": "a@x.com", "colour": "red"}, 400, "colour"),
+        ("add_user", {"username": "EXISTS@x.com", "email": "e@x.com"}, 409, "EXISTS@x.com"),
+        ("set_roles", {"user": "ghost@x.com", "roles": []}, 404, "ghost@x.com"),
+        ("set_roles", {"user": "exists@x.com"}, 400, "roles"),
+        ("deactivate_user", {"user": "ghost@x.com"}, 404, "ghost@x.com"),
+        ("delete_user", {}, 400, "user"),
+        ("add_employee", {"email": "e@x.com", "user": "ghost@x.com"}, 404, "ghost@x.com"),
+        ("add_employee", {"first_name": "E"}, 400, "email"),
+        ("update_employee", {"email": "ghost@x.com", "set": {}}, 404, "ghost@x.com"),
+        ("update_employee", {"email": "e@x.com", "set": {"shoe": 4}}, 400, "shoe"),
+        ("archive_employee", {"email": "ghost@x.com"}, 404, "ghost@x.com"),
+        ("disable_calendar_sync", {"user": "ghost@x.com"}, 404, "ghost@x.com"),
+        ("add_role", {"name": "HR"}, 409, "HR"),
+        ("add_role", {"admin": True}, 400, "name"),
+        ("fault", {"path": "/users"}, 400, "status"),
+        ("fault", {"path": "/users", "status": 200}, 400, "status"),
+    ],
+)
 def test_ops_refuse(emply: Emply, op: str, args: dict, status: int, named: str) -> None:
     emply.ok_op("add_user", username="exists@x.com", email="e@x.com")
     emply.ok_op("add_employee", email="e@x.com")

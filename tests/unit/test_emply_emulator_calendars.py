@@ -25,8 +25,7 @@ class SyncASGITransport(httpx.BaseTransport):
             request.stream = httpx.ByteStream(request.read())
             response = await self.transport.handle_async_request(request)
             content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers,
-                                  content=content)
+            return httpx.Response(response.status_code, headers=response.headers, content=content)
 
         return asyncio.run(send())
 
@@ -36,10 +35,14 @@ class Emply:
 
     def __init__(self) -> None:
         emulator = EmplyEmulator()
-        self.control = httpx.Client(transport=SyncASGITransport(emulator.control_app),
-                                    base_url="https://emply.test")
-        self.api = httpx.Client(transport=SyncASGITransport(emulator.api_app),
-                                base_url="https://emply.test/v1/acme", params={"apiKey": KEY})
+        self.control = httpx.Client(
+            transport=SyncASGITransport(emulator.control_app), base_url="https://emply.test"
+        )
+        self.api = httpx.Client(
+            transport=SyncASGITransport(emulator.api_app),
+            base_url="https://emply.test/v1/acme",
+            params={"apiKey": KEY},
+        )
         assert self.control.put("/acme", json={"api_key": KEY}).status_code == 200
         self.user_id = self.ok_op("add_user", username=USER, email=USER)["userId"]
 
@@ -91,8 +94,12 @@ def test_added_calendars_show_in_export_and_control(emply: Emply) -> None:
     emply.add_calendar("Team", "AAA-team")
     rows = {row["name"]: row for row in emply.export("calendars")}
     assert rows["Calendar"] == {
-        "userId": emply.user_id, "calendarId": default_id, "name": "Calendar", "enabled": True,
-        "canDisable": False, "entraCalendarId": "AAA-default",
+        "userId": emply.user_id,
+        "calendarId": default_id,
+        "name": "Calendar",
+        "enabled": True,
+        "canDisable": False,
+        "entraCalendarId": "AAA-default",
     }
     assert (rows["Team"]["enabled"], rows["Team"]["canDisable"]) == (False, True)
     assert emply.user()["calendars"] == {
@@ -129,8 +136,14 @@ def test_set_calendar_enabled_keeps_the_users_choice(emply: Emply) -> None:
 def test_delete_calendar_removes_it_and_its_events(emply: Emply) -> None:
     team_id = emply.add_calendar("Team", "AAA-team")
     emply.put_events(team_id, [synced("E1", "Standup", 2)])
-    emply.ok_op("add_event", user=USER, calendar="Team", subject="Offsite",
-                start="2024-05-10T09:00:00Z", end="2024-05-10T17:00:00Z")
+    emply.ok_op(
+        "add_event",
+        user=USER,
+        calendar="Team",
+        subject="Offsite",
+        start="2024-05-10T09:00:00Z",
+        end="2024-05-10T17:00:00Z",
+    )
     response = emply.api.delete(f"/users/{emply.user_id}/calendars/{team_id}")
     assert response.status_code == 204
     assert emply.export("calendars") == [] and emply.events() == []
@@ -150,39 +163,72 @@ def test_put_events_replaces_synced_events_in_the_window(emply: Emply) -> None:
     calendar_id = emply.add_calendar("Calendar", "AAA", enabled=True, canDisable=False)
     first = emply.put_events(calendar_id, [synced("E1", "Standup", 2), synced("E2", "Review", 3)])
     assert first.json() == {"calendarId": calendar_id, "removed": 0, "added": 2}
-    april = {"entraEventId": "E0", "subject": "April", "start": "2024-04-02T09:00:00Z",
-             "end": "2024-04-02T10:00:00Z"}
-    emply.put_events(calendar_id, [april], **{"from": "2024-04-01T00:00:00Z",
-                                               "to": "2024-05-01T00:00:00Z"})
-    emply.ok_op("add_event", user=USER, calendar="Calendar", subject="Dentist",
-                start="2024-05-04T08:00:00Z", end="2024-05-04T09:00:00Z")
+    april = {
+        "entraEventId": "E0",
+        "subject": "April",
+        "start": "2024-04-02T09:00:00Z",
+        "end": "2024-04-02T10:00:00Z",
+    }
+    emply.put_events(
+        calendar_id, [april], **{"from": "2024-04-01T00:00:00Z", "to": "2024-05-01T00:00:00Z"}
+    )
+    emply.ok_op(
+        "add_event",
+        user=USER,
+        calendar="Calendar",
+        subject="Dentist",
+        start="2024-05-04T08:00:00Z",
+        end="2024-05-04T09:00:00Z",
+    )
     second = emply.put_events(calendar_id, [synced("E2", "Review (moved)", 5)])
     assert second.json() == {"calendarId": calendar_id, "removed": 2, "added": 1}
     assert emply.events() == [
-        ("April", "entra", "E0"), ("Dentist", "emply", None), ("Review (moved)", "entra", "E2")]
+        ("April", "entra", "E0"),
+        ("Dentist", "emply", None),
+        ("Review (moved)", "entra", "E2"),
+    ]
 
 
 def test_put_events_does_not_duplicate_pushed_emply_events(emply: Emply) -> None:
     calendar_id = emply.add_calendar("Calendar", "AAA", enabled=True, canDisable=False)
-    made = emply.ok_op("add_event", user=USER, calendar="Calendar", subject="Dentist",
-                       start="2024-05-04T08:00:00", end="2024-05-04T09:00:00")
+    made = emply.ok_op(
+        "add_event",
+        user=USER,
+        calendar="Calendar",
+        subject="Dentist",
+        start="2024-05-04T08:00:00",
+        end="2024-05-04T09:00:00",
+    )
     emply.api.post(f"/events/{made['eventId']}/pushed", json={"entraEventId": "E-dentist"})
-    response = emply.put_events(calendar_id, [synced("E-dentist", "Dentist", 4),
-                                              synced("E9", "Lunch", 4)])
+    response = emply.put_events(
+        calendar_id, [synced("E-dentist", "Dentist", 4), synced("E9", "Lunch", 4)]
+    )
     assert response.json()["added"] == 1
     assert emply.events() == [("Dentist", "emply", "E-dentist"), ("Lunch", "entra", "E9")]
 
 
-@pytest.mark.parametrize(("events", "window", "named"), [
-    ([{"subject": "x", "start": "2024-05-02T09:00:00Z", "end": "2024-05-02T10:00:00Z"}], {},
-     "events[0]: missing 'entraEventId'"),
-    ([synced("E1", "a", 2), {**synced("E2", "b", 2), "end": "2024-05-01T00:00:00Z"}], {},
-     "events[1]: 'end' is before 'start'"),
-    ([synced("E1", "a", 2), {**synced("E2", "b", 2), "start": "soon"}], {},
-     "events[1]: 'start'"),
-    ([synced("E1", "a", 2), synced("E1", "b", 3)], {}, "twice"),
-    ([], {"to": "2024-04-01T00:00:00Z"}, "'to' is before 'from'"),
-])
+@pytest.mark.parametrize(
+    ("events", "window", "named"),
+    [
+        (
+            [{"subject": "x", "start": "2024-05-02T09:00:00Z", "end": "2024-05-02T10:00:00Z"}],
+            {},
+            "events[0]: missing 'entraEventId'",
+        ),
+        (
+            [synced("E1", "a", 2), {**synced("E2", "b", 2), "end": "2024-05-01T00:00:00Z"}],
+            {},
+            "events[1]: 'end' is before 'start'",
+        ),
+        (
+            [synced("E1", "a", 2), {**synced("E2", "b", 2), "start": "soon"}],
+            {},
+            "events[1]: 'start'",
+        ),
+        ([synced("E1", "a", 2), synced("E1", "b", 3)], {}, "twice"),
+        ([], {"to": "2024-04-01T00:00:00Z"}, "'to' is before 'from'"),
+    ],
+)
 def test_put_events_refuses(emply: Emply, events: list, window: dict, named: str) -> None:
     calendar_id = emply.add_calendar("Calendar", "AAA")
     emply.put_events(calendar_id, [synced("E0", "Keep", 1)])
@@ -197,12 +243,22 @@ def test_put_events_refuses(emply: Emply, events: list, window: dict, named: str
 
 def test_outbox_holds_emply_made_events_until_pushed(emply: Emply) -> None:
     calendar_id = emply.add_calendar("Calendar", "AAA", enabled=True, canDisable=False)
-    made = emply.ok_op("add_event", user=USER, calendar="calendar", subject="Offsite",
-                       start="2024-05-10T09:00:00Z", end="2024-05-10T17:00:00Z")
+    made = emply.ok_op(
+        "add_event",
+        user=USER,
+        calendar="calendar",
+        subject="Offsite",
+        start="2024-05-10T09:00:00Z",
+        end="2024-05-10T17:00:00Z",
+    )
     [row] = emply.api.get("/events/outbox").json()
     assert row == {
-        "eventId": made["eventId"], "userId": emply.user_id, "calendarId": calendar_id,
-        "entraCalendarId": "AAA", "subject": "Offsite", "start": "2024-05-10T09:00:00Z",
+        "eventId": made["eventId"],
+        "userId": emply.user_id,
+        "calendarId": calendar_id,
+        "entraCalendarId": "AAA",
+        "subject": "Offsite",
+        "start": "2024-05-10T09:00:00Z",
         "end": "2024-05-10T17:00:00Z",
     }
     pushed = emply.api.post(f"/events/{made['eventId']}/pushed", json={"entraEventId": "E7"})
@@ -222,15 +278,27 @@ def test_add_event_refuses(emply: Emply) -> None:
     assert no_calendar.status_code == 404 and "Team" in no_calendar.json()["error"]
     no_subject = emply.op("add_event", user=USER, calendar="Calendar", **times)
     assert no_subject.status_code == 400 and "subject" in no_subject.json()["error"]
-    backwards = emply.op("add_event", user=USER, calendar="Calendar", subject="x",
-                         start=times["end"], end=times["start"])
+    backwards = emply.op(
+        "add_event",
+        user=USER,
+        calendar="Calendar",
+        subject="x",
+        start=times["end"],
+        end=times["start"],
+    )
     assert backwards.status_code == 400
 
 
 def test_deleted_users_calendars_and_outbox_rows_are_gone(emply: Emply) -> None:
     emply.add_calendar("Calendar", "AAA")
-    emply.ok_op("add_event", user=USER, calendar="Calendar", subject="x",
-                start="2024-05-10T09:00:00Z", end="2024-05-10T10:00:00Z")
+    emply.ok_op(
+        "add_event",
+        user=USER,
+        calendar="Calendar",
+        subject="x",
+        start="2024-05-10T09:00:00Z",
+        end="2024-05-10T10:00:00Z",
+    )
     emply.ok_op("delete_user", user=USER)
     assert emply.export("calendars") == []
     assert emply.api.get("/events/outbox").json() == []

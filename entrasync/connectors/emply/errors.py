@@ -8,9 +8,7 @@ from entrasync.errors import EntrasyncError, ExtractionError
 class EmplyError(EntrasyncError):
     """Emply answered with an error status (its `{"error": {"code", "message"}}` body parsed)."""
 
-    def __init__(
-        self, status: int | None, code: str, message: str, method: str, path: str
-    ) -> None:
+    def __init__(self, status: int | None, code: str, message: str, method: str, path: str) -> None:
         self.status = status
         self.code = code
         self.message = message

@@ -153,7 +153,8 @@ def map_rows(kind: str, source: str, rows: list[Any]) -> list[dict[str, Any]]:
         if unique_key is not None:
             key = mapped_row[unique_key]
             if key in first_index:
-                raise reader.fail(id_field, f"a value not used before (row {first_index[key]})", key)
+                expected = f"a value not used before (row {first_index[key]} has it)"
+                raise reader.fail(id_field, expected, key)
             first_index[key] = index
         mapped.append(mapped_row)
     return mapped

@@ -78,8 +78,18 @@ def list_outbox(state: CustomerState, request: Request, body: bytes) -> Reply:
 
 def create_user(state: CustomerState, request: Request, body: bytes) -> Reply:
     fields = json_body(body, "POST users")
-    fields.reject_unknown({"username", "email", "firstName", "lastName", "roles", "employeeId",
-                           "externalId", "active"})
+    fields.reject_unknown(
+        {
+            "username",
+            "email",
+            "firstName",
+            "lastName",
+            "roles",
+            "employeeId",
+            "externalId",
+            "active",
+        }
+    )
     username, email = fields.text("username"), fields.text("email")
     employee_id = fields.optional_text("employeeId")
     employee = state.employee(employee_id, "POST users: 'employeeId'") if employee_id else None
@@ -106,8 +116,11 @@ def update_user(state: CustomerState, request: Request, body: bytes) -> Reply:
     fields.reject_unknown({"active", "roles", "externalId"})
     if not fields.values:
         raise bad_request(f"{fields.where}: give at least one of active, roles, externalId")
-    roles = state.check_roles(fields.text_list("roles"), fields.where) if fields.has(
-        "roles") else user.roles
+    roles = (
+        state.check_roles(fields.text_list("roles"), fields.where)
+        if fields.has("roles")
+        else user.roles
+    )
     active = fields.boolean("active") if fields.has("active") else user.active
     if fields.has("externalId"):
         state.set_external_id(user, fields.optional_text("externalId"))
@@ -215,11 +228,12 @@ def _authorised(state: CustomerState, request: Request) -> bool:
 def _relative_path(request: Request, customer: str) -> str:
     path = request.url.path
     marker = f"/v1/{customer}"
-    return path[path.find(marker) + len(marker):]
+    return path[path.find(marker) + len(marker) :]
 
 
-def _endpoint(registry: CustomerRegistry, handler: Handler) -> Callable[
-        [Request], Awaitable[Response]]:
+def _endpoint(
+    registry: CustomerRegistry, handler: Handler
+) -> Callable[[Request], Awaitable[Response]]:
     """Wrap a handler with customer lookup, counting, apiKey check, faults and error shape."""
 
     async def endpoint(request: Request) -> Response:

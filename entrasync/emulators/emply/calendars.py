@@ -88,7 +88,14 @@ def add_emply_event(
     """An event made in Emply: it waits in the outbox until the sync pushes it."""
     start, end, starts_at, ends_at = times
     event = Event(
-        new_id(), calendar.user_id, calendar.calendar_id, subject, start, end, starts_at, ends_at,
+        new_id(),
+        calendar.user_id,
+        calendar.calendar_id,
+        subject,
+        start,
+        end,
+        starts_at,
+        ends_at,
         source="emply",
     )
     return _store(state, event)
@@ -130,11 +137,21 @@ def replace_synced_events(
     for synced in incoming:
         if synced.entra_event_id in pushed_ids:
             continue
-        _store(state, Event(
-            new_id(), calendar.user_id, calendar.calendar_id, synced.subject, synced.start,
-            synced.end, synced.starts_at, synced.ends_at, source="entra",
-            entra_event_id=synced.entra_event_id,
-        ))
+        _store(
+            state,
+            Event(
+                new_id(),
+                calendar.user_id,
+                calendar.calendar_id,
+                synced.subject,
+                synced.start,
+                synced.end,
+                synced.starts_at,
+                synced.ends_at,
+                source="entra",
+                entra_event_id=synced.entra_event_id,
+            ),
+        )
         added += 1
     return removed, added
 

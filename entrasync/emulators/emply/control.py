@@ -84,8 +84,10 @@ def describe_user(registry: CustomerRegistry, request: Request, body: Any) -> tu
         "employee": state.has_employee_profile(user),
         "entra_object_id": user.external_id,
         "calendar_sync_enabled": user.calendar_sync_enabled,
-        "calendars": {c.name: {"enabled": c.enabled, "can_disable": c.can_disable}
-                      for c in user.calendars.values()},
+        "calendars": {
+            c.name: {"enabled": c.enabled, "can_disable": c.can_disable}
+            for c in user.calendars.values()
+        },
         "photo_sha256": user.photo.sha256 if user.photo else None,
     }
 
@@ -106,8 +108,10 @@ def customer_stats(registry: CustomerRegistry, request: Request, body: Any) -> t
 
 
 def all_stats(registry: CustomerRegistry, request: Request, body: Any) -> tuple[int, Any]:
-    per_customer = {name: {"requests": s.counters.requests, "writes": s.counters.writes}
-                    for name, s in registry.customers.items()}
+    per_customer = {
+        name: {"requests": s.counters.requests, "writes": s.counters.writes}
+        for name, s in registry.customers.items()
+    }
     return 200, {
         "requests": sum(c["requests"] for c in per_customer.values()),
         "writes": sum(c["writes"] for c in per_customer.values()),
@@ -126,8 +130,9 @@ ROUTES: list[tuple[str, list[str], Handler]] = [
 ]
 
 
-def _endpoint(registry: CustomerRegistry, handler: Handler) -> Callable[
-        [Request], Awaitable[Response]]:
+def _endpoint(
+    registry: CustomerRegistry, handler: Handler
+) -> Callable[[Request], Awaitable[Response]]:
     async def endpoint(request: Request) -> Response:
         raw = await request.body()
         try:
@@ -151,6 +156,8 @@ async def _http_error(request: Request, exc: Exception) -> Response:
 
 
 def build_control_app(registry: CustomerRegistry) -> Starlette:
-    routes = [Route(path, _endpoint(registry, handler), methods=methods)
-              for path, methods, handler in ROUTES]
+    routes = [
+        Route(path, _endpoint(registry, handler), methods=methods)
+        for path, methods, handler in ROUTES
+    ]
     return Starlette(routes=routes, exception_handlers={HTTPException: _http_error})

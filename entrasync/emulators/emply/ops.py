@@ -27,8 +27,9 @@ def add_role(state: CustomerState, args: Fields) -> dict[str, Any]:
 
 
 def add_user(state: CustomerState, args: Fields) -> dict[str, Any]:
-    args.reject_unknown({"username", "email", "roles", "active", "first_name", "last_name",
-                         "external_id"})
+    args.reject_unknown(
+        {"username", "email", "roles", "active", "first_name", "last_name", "external_id"}
+    )
     user = state.add_user(
         args.text("username"),
         args.text("email"),

@@ -8,8 +8,12 @@ from entrasync.emulators.emply.errors import not_found
 from entrasync.emulators.emply.models import Calendar, Employee, Event, Role, User
 from entrasync.emulators.emply.state import CustomerState
 
-EXPORT_NAMES = {"users": "Users", "employees": "Employees", "roles": "Roles",
-                "calendars": "Calendars"}
+EXPORT_NAMES = {
+    "users": "Users",
+    "employees": "Employees",
+    "roles": "Roles",
+    "calendars": "Calendars",
+}
 
 
 def user_row(user: User) -> dict[str, Any]:
@@ -75,8 +79,20 @@ def outbox_rows(state: CustomerState) -> list[dict[str, Any]]:
     rows = []
     for event in outbox(state):
         row = event_row(event, state.users[event.user_id].calendars[event.calendar_id])
-        rows.append({key: row[key] for key in (
-            "eventId", "userId", "calendarId", "entraCalendarId", "subject", "start", "end")})
+        rows.append(
+            {
+                key: row[key]
+                for key in (
+                    "eventId",
+                    "userId",
+                    "calendarId",
+                    "entraCalendarId",
+                    "subject",
+                    "start",
+                    "end",
+                )
+            }
+        )
     return rows
 
 

@@ -100,12 +100,17 @@ def error_body(
     }
 
 
-def throttled_body(request_id: str, client_request_id: str) -> dict[str, Any]:
+def throttled_body(
+    request_id: str,
+    client_request_id: str,
+    code: str = "TooManyRequests",
+    message: str = "Please retry again later.",
+) -> dict[str, Any]:
     """The 429 body of Microsoft's throttling doc."""
     return {
         "error": {
-            "code": "TooManyRequests",
-            "message": "Please retry again later.",
+            "code": code,
+            "message": message,
             "innerError": {
                 "code": "429",
                 "date": error_date(),
@@ -142,16 +147,19 @@ def format_retry_after(seconds: float) -> str:
 
 
 def throttled_response(
-    request_id: str, client_request_id: str, retry_after: float | None, scope: str | None = None
+    request_id: str,
+    client_request_id: str,
+    retry_after: float | None,
+    headers: dict[str, str] | None = None,
+    code: str = "TooManyRequests",
+    message: str = "Please retry again later.",
 ) -> GraphResponse:
-    headers: dict[str, str] = {}
+    headers = dict(headers or {})
     if retry_after is not None:
         headers["Retry-After"] = format_retry_after(retry_after)
-    if scope:
-        headers["x-ms-throttle-scope"] = scope
     return GraphResponse(
         status=429,
-        body=throttled_body(request_id, client_request_id),
+        body=throttled_body(request_id, client_request_id, code, message),
         headers=headers,
         media_type="application/json",
     )

@@ -37,9 +37,12 @@ def mailbox_of(request: GraphRequest) -> str | None:
     if user is None:
         return None
     template = request.route.lower()
-    if any(marker in template for marker in MAILBOX_ROUTE_MARKERS):
-        return user.lower()
-    return None
+    if not any(marker in template for marker in MAILBOX_ROUTE_MARKERS):
+        return None
+    tenant = request.tenant
+    if user in tenant.users:
+        return user
+    return tenant.upn_index.get(user.lower(), user.lower())
 
 
 def resource_unit_cost(request: GraphRequest) -> int:

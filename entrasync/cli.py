@@ -48,6 +48,13 @@ def _emulators_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _query(args: argparse.Namespace) -> int:
+    from entrasync.warehouse.query import print_query
+
+    print_query(args.tenant, args.sql)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entrasync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -61,6 +68,11 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--allow-deactivations", action="store_true")
     sync.add_argument("--tenants-file", default=None)
     sync.set_defaults(handler=_sync)
+
+    query = commands.add_parser("query", help="SQL against a tenant's warehouse (read-only)")
+    query.add_argument("--tenant", required=True)
+    query.add_argument("sql")
+    query.set_defaults(handler=_query)
 
     scenario = commands.add_parser("scenario", help="scenario files (SPEC)")
     scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)

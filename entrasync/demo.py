@@ -43,13 +43,13 @@ def seed_emulators(control_url: str, ca_file: str, tenants_file: Path) -> dict[s
 
 def format_counts(first: dict, second: dict) -> str:
     kinds = sorted(set(first["changes"]) | set(second["changes"]))
-    lines = [f"{'change kind':<22}{'sync 1':>8}{'sync 2':>8}", "-" * 38]
+    lines = [f"{'change kind':<22}{'sync 1':>11}{'sync 2':>11}", "-" * 44]
     lines += [
-        f"{kind:<22}{first['changes'].get(kind, 0):>8}{second['changes'].get(kind, 0):>8}"
+        f"{kind:<22}{first['changes'].get(kind, 0):>11}{second['changes'].get(kind, 0):>11}"
         for kind in kinds
     ]
-    lines.append("-" * 38)
-    lines.append(f"{'run status':<22}{first['status']:>8}{second['status']:>8}")
+    lines.append("-" * 44)
+    lines.append(f"{'run status':<22}{first['status']:>11}{second['status']:>11}")
     return "\n".join(lines)
 
 
@@ -70,7 +70,7 @@ def run_demo(out: TextIO) -> int:
             second = run_sync(tenant.name, tenants_file=str(tenants_file))
             print(f"\ntenant {tenant.name}: two syncs\n{format_counts(first, second)}", file=out)
             print(f"\nwarehouse: {warehouse_path(tenant.name)}", file=out)
-            print(f'try: duckdb {warehouse_path(tenant.name)} "{EXAMPLE_QUERY}"', file=out)
+            print(f'try: uv run entrasync query --tenant {tenant.name} "{EXAMPLE_QUERY}"', file=out)
             real_changes = {k: n for k, n in second["changes"].items() if k != "finding"}
             if first["status"] != "completed" or second["status"] != "completed" or real_changes:
                 print(f"demo FAILED: second sync planned {real_changes}", file=out)

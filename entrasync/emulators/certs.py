@@ -21,6 +21,20 @@ class CertificateFiles:
     key_file: Path  # server private key, for uvicorn's ssl_keyfile
 
 
+def load_or_write_certificates(directory: Path | str) -> CertificateFiles:
+    """Reuse the PEM files in `directory` when all three exist (a stable CA across restarts)."""
+    target = Path(directory)
+    files = CertificateFiles(
+        directory=target,
+        ca_file=target / "ca.pem",
+        cert_file=target / "server-cert.pem",
+        key_file=target / "server-key.pem",
+    )
+    if all(path.is_file() for path in (files.ca_file, files.cert_file, files.key_file)):
+        return files
+    return write_certificates(target)
+
+
 def write_certificates(directory: Path | str | None = None) -> CertificateFiles:
     """Create a fresh CA and a server cert for the loopback names; write them under `directory`."""
     target = Path(directory) if directory else Path(tempfile.mkdtemp(prefix="entrasync-certs-"))

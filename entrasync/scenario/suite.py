@@ -11,10 +11,14 @@ from typing import TYPE_CHECKING, TextIO
 from entrasync.scenario import report
 from entrasync.scenario.control import ControlSurface
 from entrasync.scenario.model import Scenario, ScenarioError, load_scenario
-from entrasync.scenario.runner import SyncTenant, play
+from entrasync.scenario.runner import ScenarioResult, SyncTenant, play
 
 if TYPE_CHECKING:
     from entrasync.emulators.stack import EmulatorStack
+
+
+class EmulatorStartError(Exception):
+    """The emulator stack could not be started."""
 
 
 def scenario_files(paths: list[str]) -> list[str]:
@@ -50,14 +54,32 @@ def run_files(
             print(report.error_line(str(error)), file=out, flush=True)
             failed += 1
     if scenarios:
-        with running_stack(stack) as live_stack, control_surface(live_stack) as control:
-            for scenario in scenarios:
-                result = play(scenario, live_stack, control, sync_tenant)
-                for line in result.lines():
-                    print(line, file=out, flush=True)
-                passed, failed = passed + result.passed, failed + (not result.passed)
+        try:
+            results = play_all(scenarios, stack, sync_tenant, out)
+        except EmulatorStartError as error:
+            print(report.error_line(str(error)), file=out, flush=True)
+            return 1
+        passed += sum(result.passed for result in results)
+        failed += sum(not result.passed for result in results)
     print(report.summary_line(passed, failed), file=out, flush=True)
     return 0 if failed == 0 else 1
+
+
+def play_all(
+    scenarios: list[Scenario],
+    stack: EmulatorStack | None,
+    sync_tenant: SyncTenant | None,
+    out: TextIO,
+) -> list[ScenarioResult]:
+    """Play the scenarios one after the other on one stack, printing each outcome as it ends."""
+    results = []
+    with running_stack(stack) as live_stack, control_surface(live_stack) as control:
+        for scenario in scenarios:
+            result = play(scenario, live_stack, control, sync_tenant)
+            for line in result.lines():
+                print(line, file=out, flush=True)
+            results.append(result)
+    return results
 
 
 @contextmanager
@@ -68,7 +90,10 @@ def running_stack(stack: EmulatorStack | None) -> Iterator[EmulatorStack]:
         return
     from entrasync.emulators.stack import EmulatorStack
 
-    own_stack = EmulatorStack().start()
+    try:
+        own_stack = EmulatorStack().start()
+    except Exception as error:  # noqa: BLE001 - shown as one line, like every scenario error
+        raise EmulatorStartError(f"the emulators did not start: {error}") from error
     try:
         yield own_stack
     finally:

@@ -24,12 +24,12 @@ def _create_user(client: EmplyClient, change: dict[str, Any]) -> dict[str, Any]:
         employee_id=target.get("employee_id"),
         external_id=target["entra_object_id"],
     )
-    return {"user_id": created["user_id"]}
+    return {"user_id": created["userId"]}
 
 
-# The Emply user fields each update kind sets (Emply API names).
+# The Emply user fields each update kind sets (EmplyClient.update_user keywords).
 UPDATE_FIELDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
-    "link_user": lambda after: {"externalId": after["entra_object_id"]},
+    "link_user": lambda after: {"external_id": after["entra_object_id"]},
     "activate_user": lambda after: {"active": True},
     "deactivate_user": lambda after: {"active": False},
     "set_roles": lambda after: {"roles": after["roles"]},

@@ -67,7 +67,12 @@ class Given:
             self.con,
             "entra_group_members",
             [
-                {"group_id": f"g-{g}", "member_id": ids[m], "member_type": "user", "transitive": False}
+                {
+                    "group_id": f"g-{g}",
+                    "member_id": ids[m],
+                    "member_type": "user",
+                    "transitive": False,
+                }
                 for g, members in groups.items()
                 for m in members
             ],

@@ -13,10 +13,15 @@ def kinds(changes):
 
 def test_link_by_mail_trimmed_and_case_insensitive():
     given = Given().entra([entra_user("megan@contoso.com")], {"Employee": ["megan@contoso.com"]})
-    given.emply([emply_user("megan", email="  MEGAN@Contoso.com ", roles=["Employee"])], ["Employee"])
+    given.emply(
+        [emply_user("megan", email="  MEGAN@Contoso.com ", roles=["Employee"])], ["Employee"]
+    )
     changes = given.plan(SETTINGS)
     assert kinds(changes) == [("link_user", "megan")]
-    assert json.loads(changes[0]["after"]) == {"entra_object_id": "oid-megan@contoso.com", "how": "mail"}
+    assert json.loads(changes[0]["after"]) == {
+        "entra_object_id": "oid-megan@contoso.com",
+        "how": "mail",
+    }
 
 
 def test_link_by_username_equal_to_upn():
@@ -24,7 +29,9 @@ def test_link_by_username_equal_to_upn():
         [entra_user("megan@contoso.com", mail="m.jordan@contoso.com")],
         {"Employee": ["megan@contoso.com"]},
     )
-    given.emply([emply_user(" Megan@contoso.com", email="other@x.com", roles=["Employee"])], ["Employee"])
+    given.emply(
+        [emply_user(" Megan@contoso.com", email="other@x.com", roles=["Employee"])], ["Employee"]
+    )
     changes = given.plan(SETTINGS)
     assert kinds(changes) == [("link_user", " Megan@contoso.com")]
     assert json.loads(changes[0]["after"])["how"] == "username"

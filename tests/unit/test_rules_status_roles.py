@@ -27,9 +27,7 @@ def test_disabled_and_deleted_entra_users_are_deactivated():
     given = Given().entra(
         [entra_user("off@contoso.com", account_enabled=False)], {"Employee": ["off@contoso.com"]}
     )
-    given.emply(
-        [linked("off@contoso.com"), linked("gone@contoso.com")], ["Employee", "HR"]
-    )
+    given.emply([linked("off@contoso.com"), linked("gone@contoso.com")], ["Employee", "HR"])
     changes = by_kind(given.plan(TWO_GROUPS))
     assert "disabled" in changes[("deactivate_user", "off@contoso.com")]["reason"]
     assert "not in tenant" in changes[("deactivate_user", "gone@contoso.com")]["reason"]
@@ -88,7 +86,14 @@ def test_user_with_employee_profile_gets_no_role_change():
     given = Given().entra([entra_user("p@contoso.com")], {"Employee": ["p@contoso.com"]})
     given.emply([linked("p@contoso.com", roles=["Manager"])], ["Employee", "HR", "Manager"])
     given.employees(
-        [{"employee_id": "e1", "email": "p@contoso.com", "user_id": "u-p@contoso.com", "archived": False}]
+        [
+            {
+                "employee_id": "e1",
+                "email": "p@contoso.com",
+                "user_id": "u-p@contoso.com",
+                "archived": False,
+            }
+        ]
     )
     assert given.plan(TWO_GROUPS) == []
 

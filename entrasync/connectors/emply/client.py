@@ -122,7 +122,7 @@ class EmplyClient:
         self,
         *,
         username: str,
-        email: str | None,
+        email: str,
         first_name: str | None,
         last_name: str | None,
         roles: list[str],
@@ -182,27 +182,33 @@ class EmplyClient:
         from_: datetime | str,
         to: datetime | str,
         events: list[dict[str, Any]],
-    ) -> None:
+    ) -> dict[str, Any]:
         """Replace the calendar's events in [from_, to) with `events` ({entraEventId, ...})."""
         path = f"users/{_segment(user_id)}/calendars/{_segment(calendar_id)}/events"
         body = {"from": _iso(from_), "to": _iso(to), "events": events}
-        self._call("PUT", path, json=body, expect=(200, 204))
+        return _json_body(self._call("PUT", path, json=body, expect=(200, 204)))
 
     def read_event_outbox(self) -> list[dict[str, Any]]:
         """Events created in Emply that still need creating in Microsoft 365."""
         return map_rows("outbox", "'events/outbox'", self._get_list("events/outbox"))
 
-    def mark_event_pushed(self, event_id: str, entra_event_id: str) -> None:
+    def mark_event_pushed(self, event_id: str, entra_event_id: str) -> dict[str, Any]:
         path = f"events/{_segment(event_id)}/pushed"
-        self._call("POST", path, json={"entraEventId": entra_event_id}, expect=(200, 201, 204))
+        body = {"entraEventId": entra_event_id}
+        return _json_body(self._call("POST", path, json=body, expect=(200, 201, 204)))
 
-    def set_photo(self, user_id: str, content: bytes, content_type: str = "image/jpeg") -> None:
+    def set_photo(
+        self, user_id: str, content: bytes, content_type: str = "image/jpeg"
+    ) -> dict[str, Any]:
+        """Upload the picture's raw bytes; returns what Emply answered ({} for a 204)."""
         path = f"users/{_segment(user_id)}/photo"
         headers = {"Content-Type": content_type}
-        self._call("PUT", path, content=content, headers=headers, expect=(200, 204))
+        return _json_body(
+            self._call("PUT", path, content=content, headers=headers, expect=(200, 204))
+        )
 
     def get_photo(self, user_id: str) -> bytes | None:
-        response = self._call("GET", f"users/{_segment(user_id)}/photo", missing_ok=True)
+        response = self._call_unless_missing("GET", f"users/{_segment(user_id)}/photo")
         return None if response is None else response.content
 
     # ---- HTTP --------------------------------------------------------------------------------
@@ -232,17 +238,23 @@ class EmplyClient:
         content: bytes | None = None,
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
-        missing_ok: bool = False,
-    ) -> httpx.Response | None:
-        """Send with retries; return the response, None for a 404 when missing_ok, or raise."""
+    ) -> httpx.Response:
+        """Send with retries; return a response with an expected status, or raise EmplyError."""
         response = self._send_with_retries(method, path, params, json, content, headers)
         if response.status_code in expect:
             return response
-        if missing_ok and response.status_code == 404:
-            return None
         code, message = _error_fields(response)
         error_type = EmplyConflict if response.status_code == 409 else EmplyError
         raise error_type(response.status_code, code, redact(message, self._api_key), method, path)
+
+    def _call_unless_missing(self, method: str, path: str) -> httpx.Response | None:
+        """Like _call, but None when Emply answers 404 (a user without a photo)."""
+        try:
+            return self._call(method, path)
+        except EmplyError as error:
+            if error.status == 404:
+                return None
+            raise
 
     def _send_with_retries(
         self,
@@ -270,6 +282,7 @@ class EmplyClient:
                 status, code = None, type(exc).__name__
                 message = redact(str(exc), self._api_key)
                 if not _safe_to_resend(method, exc):
+                    message += " (not resent: it may have reached Emply)"
                     raise EmplyUnavailable(status, code, message, method, path) from None
                 wait = None
             else:
@@ -298,6 +311,12 @@ def _json_or_missing(response: httpx.Response) -> Any:
         return response.json()
     except ValueError:
         return _NOT_JSON
+
+
+def _json_body(response: httpx.Response) -> dict[str, Any]:
+    """The JSON object a write answered with, or {} when it answered without one."""
+    body = _json_or_missing(response)
+    return body if isinstance(body, dict) else {}
 
 
 def _error_fields(response: httpx.Response) -> tuple[str, str]:

@@ -126,6 +126,7 @@ def emply_outbox_event_row(reader: RowReader) -> dict[str, Any]:
         "event_id": reader.text("eventId", required=True),
         "user_id": reader.text("userId", required=True),
         "calendar_id": reader.text("calendarId", required=True),
+        "entra_calendar_id": reader.text("entraCalendarId"),
         "subject": reader.text("subject"),
         "start": reader.text("start", required=True),
         "end": reader.text("end", required=True),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import threading
 from urllib.parse import urlparse
 
@@ -69,12 +70,23 @@ class MsalTokenSource:
                         client_credential=self._client_secret,
                         authority=self.authority,
                         instance_discovery=None if _is_microsoft_host(self.authority) else False,
-                        verify=self._verify,
-                        timeout=self._timeout_s,
+                        http_client=_pinned_session(self._verify, self._timeout_s),
                     )
                 except (ValueError, requests.RequestException) as exc:
                     raise GraphAuthError("authority_unusable", str(exc), self.authority) from None
             return self._app
+
+
+def _pinned_session(verify: str | bool, timeout_s: float) -> requests.Session:
+    """msal's HTTP session, trusting `verify` even when REQUESTS_CA_BUNDLE is set.
+
+    msal would set `Session.verify`, but requests lets REQUESTS_CA_BUNDLE override a
+    session-level choice; a per-request `verify` wins, so the emulators' CA is really used.
+    """
+    session = requests.Session()
+    session.mount("https://", requests.adapters.HTTPAdapter(max_retries=1))
+    session.request = functools.partial(session.request, verify=verify, timeout=timeout_s)
+    return session
 
 
 def _is_microsoft_host(authority: str) -> bool:

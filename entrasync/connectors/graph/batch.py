@@ -27,6 +27,7 @@ def check_batch_requests(requests: list[dict[str, Any]]) -> None:
 
 def batch_chunks(requests: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
     """Split into calls of at most 20, keeping requests linked by dependsOn in one call."""
+    position = {request["id"]: index for index, request in enumerate(requests)}
     chunks: list[list[dict[str, Any]]] = []
     for component in _dependency_components(requests):
         if len(component) > BATCH_LIMIT:
@@ -37,7 +38,7 @@ def batch_chunks(requests: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
         if not chunks or len(chunks[-1]) + len(component) > BATCH_LIMIT:
             chunks.append([])
         chunks[-1].extend(component)
-    return chunks
+    return [sorted(chunk, key=lambda request: position[request["id"]]) for chunk in chunks]
 
 
 def ids_to_retry(

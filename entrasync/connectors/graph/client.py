@@ -20,6 +20,7 @@ from entrasync.connectors.graph.models import (
     MEMBER_SELECT,
     USER_SELECT,
 )
+from entrasync.connectors.graph.paging import PageStream
 from entrasync.connectors.http import backoff_seconds, retry_after_seconds, tls_context
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
@@ -28,49 +29,6 @@ RETRY_AFTER_STATUSES = frozenset({429, 503, 504})
 PERMANENT_5XX = frozenset({501, 505})
 CONSISTENCY_EVENTUAL = {"ConsistencyLevel": "eventual"}
 UTC_EVENTS = {"Prefer": 'outlook.timezone="UTC"'}
-
-
-class PageStream:
-    """One Graph collection read lazily page by page, following `@odata.nextLink` verbatim.
-
-    Iterating yields each page's `value` list. After the last page, `delta_link` holds the
-    page's `@odata.deltaLink` (delta queries) and `count` the first page's `@odata.count`.
-    """
-
-    def __init__(
-        self,
-        client: GraphClient,
-        path: str,
-        params: dict[str, Any] | None,
-        headers: dict[str, str] | None,
-    ) -> None:
-        self._client = client
-        self._path = path
-        self._params = params
-        self._headers = headers
-        self.pages_read = 0
-        self.count: int | None = None
-        self.delta_link: str | None = None
-        self.next_link: str | None = None
-
-    def __iter__(self) -> Iterator[list[dict[str, Any]]]:
-        url, params = self._path, self._params
-        while url is not None:
-            page = self._client._get_json(url, params, self._headers)
-            value = page.get("value")
-            if not isinstance(value, list):
-                raise GraphDataError(f"Graph page of {self._path} has no 'value' list")
-            if self.pages_read == 0:
-                self.count = page.get("@odata.count")
-            self.pages_read += 1
-            self.next_link = page.get("@odata.nextLink")
-            self.delta_link = page.get("@odata.deltaLink")
-            yield value
-            url, params = self.next_link, None  # nextLink already carries the query
-
-    def items(self) -> Iterator[dict[str, Any]]:
-        for page in self:
-            yield from page
 
 
 class GraphClient:
@@ -93,10 +51,12 @@ class GraphClient:
         token_provider: Callable[[], str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
+        if not 1 <= page_size <= 999:
+            raise ValueError(f"page_size must be 1..999 (Graph's $top limit), got {page_size}")
         self.tenant_id = tenant_id
         self.graph_url = graph_url.rstrip("/")
         self._base = httpx.URL(self.graph_url)
-        self._token = token_provider or MsalTokenSource(
+        self._token_provider = token_provider or MsalTokenSource(
             tenant_id=tenant_id,
             client_id=client_id,
             client_secret=client_secret,
@@ -133,7 +93,7 @@ class GraphClient:
         headers: dict[str, str] | None = None,
     ) -> PageStream:
         """Pages of a collection; a failed page anywhere raises, nothing partial is returned."""
-        return PageStream(self, path, params, headers)
+        return PageStream(self._get_json, path, params, headers)
 
     def iter_users(self, select: tuple[str, ...] = USER_SELECT) -> Iterator[dict[str, Any]]:
         return self.iter_pages("/users", self._list_params(select)).items()
@@ -148,11 +108,11 @@ class GraphClient:
             ) from None
 
     def iter_groups(
-        self, select: tuple[str, ...] = GROUP_SELECT, filter: str | None = None
+        self, select: tuple[str, ...] = GROUP_SELECT, odata_filter: str | None = None
     ) -> Iterator[dict[str, Any]]:
         params = self._list_params(select)
-        if filter:
-            params["$filter"] = filter
+        if odata_filter:
+            params["$filter"] = odata_filter
         return self.iter_pages("/groups", params).items()
 
     def iter_group_members(
@@ -199,11 +159,11 @@ class GraphClient:
         return list(self.iter_pages(path, params, UTC_EVENTS).items())
 
     def get_photo(self, user_id: str) -> bytes | None:
-        response = self._call("GET", f"/users/{_segment(user_id)}/photo/$value", missing_ok=True)
+        response = self._call_unless_missing("GET", f"/users/{_segment(user_id)}/photo/$value")
         return None if response is None else response.content
 
     def get_photo_meta(self, user_id: str) -> dict[str, Any] | None:
-        response = self._call("GET", f"/users/{_segment(user_id)}/photo", missing_ok=True)
+        response = self._call_unless_missing("GET", f"/users/{_segment(user_id)}/photo")
         return None if response is None else _json_object(response, "photo metadata")
 
     # ---- writes ------------------------------------------------------------------------------
@@ -299,16 +259,13 @@ class GraphClient:
         json: Any = None,
         headers: dict[str, str] | None = None,
         expect: tuple[int, ...] = (200,),
-        missing_ok: bool = False,
-    ) -> httpx.Response | None:
-        """Send with retries; return the response, None for a 404 when missing_ok, or raise."""
+    ) -> httpx.Response:
+        """Send with retries; return a response with an expected status, or raise GraphError."""
         full_url = self._url(url)
         path = self._display_path(full_url)
         response = self._send_with_retries(method, full_url, path, params, json, headers)
         if response.status_code in expect:
             return response
-        if missing_ok and response.status_code == 404:
-            return None
         raise GraphError.from_body(
             response.status_code,
             _json_or_none(response),
@@ -317,6 +274,15 @@ class GraphClient:
             reason=response.reason_phrase,
             request_id=response.headers.get("request-id"),
         )
+
+    def _call_unless_missing(self, method: str, url: str) -> httpx.Response | None:
+        """Like _call, but None when Graph answers 404 (a user without a photo)."""
+        try:
+            return self._call(method, url)
+        except GraphError as error:
+            if error.status == 404:
+                return None
+            raise
 
     def _send_with_retries(
         self,
@@ -330,7 +296,7 @@ class GraphClient:
         token_refreshed = False
         attempt = 0
         while True:
-            auth = {"Authorization": f"Bearer {self._token()}"}
+            auth = {"Authorization": f"Bearer {self._token_provider()}"}
             try:
                 response = self._http.request(
                     method, url, params=params, json=json, headers={**(headers or {}), **auth}
@@ -338,6 +304,7 @@ class GraphClient:
             except httpx.TransportError as exc:
                 failure = f"{type(exc).__name__}: {exc}"
                 if not _safe_to_resend(method, exc):
+                    failure += " (not resent: it may have reached Graph)"
                     raise GraphReadError(method, path, attempt + 1, failure) from exc
                 wait = None
             else:
@@ -358,13 +325,13 @@ class GraphClient:
             attempt += 1
 
     def _forget_token(self) -> None:
-        forget = getattr(self._token, "forget_token", None)
+        forget = getattr(self._token_provider, "forget_token", None)
         if forget is not None:
             forget()
 
     def _url(self, url_or_path: str) -> httpx.URL:
         if not url_or_path.startswith(("https://", "http://")):
-            return httpx.URL(self.graph_url + url_or_path)
+            return httpx.URL(f"{self.graph_url}/{url_or_path.lstrip('/')}")
         url = httpx.URL(url_or_path)
         base = self._base
         if (url.scheme, url.host, url.port) != (base.scheme, base.host, base.port):

@@ -1,0 +1,167 @@
+"""Malformed Emply exports: each raises EmplyExportError naming export, row, id and field."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import httpx
+import pytest
+
+from entrasync.connectors.emply import EmplyClient, EmplyExportError
+
+SCHEMA = Path(__file__).resolve().parents[2] / "entrasync" / "warehouse" / "schema.sql"
+
+USER = {
+    "userId": "u-0",
+    "username": "a@contoso.com",
+    "email": "a@contoso.com",
+    "firstName": "A",
+    "lastName": "B",
+    "active": True,
+    "roles": ["Employee"],
+    "employeeId": None,
+    "externalId": None,
+    "calendarSyncEnabled": False,
+}
+EMPLOYEE = {
+    "employeeId": "e-0",
+    "email": "a@contoso.com",
+    "firstName": "A",
+    "lastName": "B",
+    "jobTitle": None,
+    "department": None,
+    "mobilePhone": None,
+    "userId": None,
+    "status": "active",
+}
+ROLE = {"roleId": "r-0", "name": "Employee", "isAdministrator": False}
+
+
+def read(kind: str, rows: list) -> list[dict]:
+    def handler(request):
+        return httpx.Response(200, json={"exportId": kind, "data": rows})
+
+    client = EmplyClient(
+        customer="demo", api_key="k", http=httpx.Client(transport=httpx.MockTransport(handler))
+    )
+    return getattr(client, f"read_{kind}")(kind)
+
+
+def error_of(kind: str, rows: list) -> str:
+    with pytest.raises(EmplyExportError) as caught:
+        read(kind, rows)
+    return str(caught.value)
+
+
+def users_with(index: int, **changes) -> list[dict]:
+    rows = [{**USER, "userId": f"u-{i}", "username": f"user{i}@contoso.com"} for i in range(20)]
+    rows[index] = {**rows[index], **changes}
+    return rows
+
+
+def schema_columns(table: str) -> list[str]:
+    body = re.search(rf"CREATE TABLE IF NOT EXISTS {table} \((.*?)\n\);", SCHEMA.read_text(), re.S)
+    return [line.split()[0] for line in body.group(1).splitlines() if line.strip()]
+
+
+@pytest.mark.parametrize(
+    ("kind", "row", "table"),
+    [
+        ("users", USER, "emply_users"),
+        ("employees", EMPLOYEE, "emply_employees"),
+        ("roles", ROLE, "emply_roles"),
+    ],
+)
+def test_rows_have_exactly_the_schema_columns(kind, row, table):
+    [mapped] = read(kind, [row])
+    assert list(mapped) == schema_columns(table)
+
+
+def test_photo_sha256_is_optional_and_read_when_present():
+    assert read("users", [USER])[0]["photo_sha256"] is None
+    assert read("users", [{**USER, "photoSha256": "ab" * 32}])[0]["photo_sha256"] == "ab" * 32
+
+
+def test_active_not_a_boolean_names_export_row_id_and_field():
+    with pytest.raises(EmplyExportError) as caught:
+        read("users", users_with(17, active="yes"))
+    assert str(caught.value) == (
+        "export 'users' row 17 (userId u-17): field 'active': expected true/false, got \"yes\""
+    )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"roles": "Employee"}, "field 'roles': expected a list of text, got \"Employee\""),
+        (
+            {"roles": ["Employee", 3]},
+            "field 'roles': expected a list of text, got [\"Employee\", 3]",
+        ),
+        ({"roles": None}, "field 'roles': missing"),
+        ({"username": 42}, "field 'username': expected text, got 42"),
+        ({"calendarSyncEnabled": None}, "field 'calendarSyncEnabled': missing"),
+        ({"externalId": {"id": 1}}, "field 'externalId': expected text, got {\"id\": 1}"),
+    ],
+)
+def test_wrong_user_fields(changes, message):
+    with pytest.raises(
+        EmplyExportError, match=re.escape(f"export 'users' row 3 (userId u-3): {message}")
+    ):
+        read("users", users_with(3, **changes))
+
+
+def test_missing_required_field():
+    row = {k: v for k, v in USER.items() if k != "active"}
+    with pytest.raises(EmplyExportError, match=r"row 0 \(userId u-0\): field 'active': missing"):
+        read("users", [row])
+
+
+def test_row_without_its_id_is_named_by_index_only():
+    row = {k: v for k, v in USER.items() if k != "userId"}
+    with pytest.raises(EmplyExportError, match=r"^export 'users' row 0: field 'userId': missing$"):
+        read("users", [row])
+
+
+def test_row_that_is_not_an_object():
+    with pytest.raises(
+        EmplyExportError, match=r"export 'users' row 1: expected an object, got \[1, 2\]"
+    ):
+        read("users", [USER, [1, 2]])
+
+
+def test_duplicate_user_id():
+    rows = [USER, {**USER, "username": "other@contoso.com"}]
+    assert error_of("users", rows) == (
+        "export 'users' row 1 (userId u-0): field 'userId': "
+        'expected a value not used before (row 0 has it), got "u-0"'
+    )
+
+
+def test_employee_status_must_be_known():
+    assert error_of("employees", [{**EMPLOYEE, "status": "gone"}]) == (
+        "export 'employees' row 0 (employeeId e-0): field 'status': "
+        'expected "active" or "pending" or "archived", got "gone"'
+    )
+    assert read("employees", [{**EMPLOYEE, "status": "pending"}])[0]["archived"] is False
+
+
+def test_role_admin_flag_must_be_boolean():
+    assert error_of("roles", [{**ROLE, "isAdministrator": "no"}]) == (
+        "export 'roles' row 0 (name Employee): field 'isAdministrator': "
+        'expected true/false, got "no"'
+    )
+
+
+def test_calendar_flags_must_be_boolean():
+    calendar = {
+        "userId": "u-1",
+        "calendarId": "c-1",
+        "name": "Cal",
+        "enabled": 1,
+        "canDisable": True,
+    }
+    assert error_of("calendars", [calendar]) == (
+        "export 'calendars' row 0 (calendarId c-1): field 'enabled': expected true/false, got 1"
+    )

@@ -55,6 +55,20 @@ def _query(args: argparse.Namespace) -> int:
     return 0
 
 
+def _explain(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from entrasync.warehouse.db import warehouse_path
+    from entrasync.warehouse.explain import explain_user
+
+    path = warehouse_path(args.tenant)
+    if not path.exists():
+        raise EntrasyncError(f"no warehouse for tenant {args.tenant!r} at {path}")
+    with duckdb.connect(str(path), read_only=True) as con:
+        explain_user(con, args.user, sys.stdout)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entrasync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -73,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("--tenant", required=True)
     query.add_argument("sql")
     query.set_defaults(handler=_query)
+
+    explain = commands.add_parser("explain", help="why a user was (or was not) changed")
+    explain.add_argument("--tenant", required=True)
+    explain.add_argument("--user", required=True, help="username, e-mail or UPN")
+    explain.set_defaults(handler=_explain)
 
     scenario = commands.add_parser("scenario", help="scenario files (SPEC)")
     scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)

@@ -48,9 +48,25 @@ def openid_configuration(base: str, tenant: str) -> dict[str, object]:
         "frontchannel_logout_supported": True,
         "end_session_endpoint": f"{root}/oauth2/v2.0/logout",
         "claims_supported": [
-            "sub", "iss", "cloud_instance_name", "cloud_instance_host_name", "cloud_graph_host_name",
-            "msgraph_host", "aud", "exp", "iat", "auth_time", "acr", "nonce", "preferred_username",
-            "name", "tid", "ver", "at_hash", "c_hash", "email",
+            "sub",
+            "iss",
+            "cloud_instance_name",
+            "cloud_instance_host_name",
+            "cloud_graph_host_name",
+            "msgraph_host",
+            "aud",
+            "exp",
+            "iat",
+            "auth_time",
+            "acr",
+            "nonce",
+            "preferred_username",
+            "name",
+            "tid",
+            "ver",
+            "at_hash",
+            "c_hash",
+            "email",
         ],  # fmt: skip
         "kerberos_endpoint": f"{root}/kerberos",
         "tenant_region_scope": "EU",
@@ -61,9 +77,7 @@ def openid_configuration(base: str, tenant: str) -> dict[str, object]:
     }
 
 
-def aad_error(
-    request: Request, status: int, error: str, code: int, message: str
-) -> JSONResponse:
+def aad_error(request: Request, status: int, error: str, code: int, message: str) -> JSONResponse:
     """An Entra token-endpoint error: AADSTS code, trace and correlation ids, timestamp."""
     now = datetime.now(UTC)
     timestamp = now.strftime("%Y-%m-%d %H:%M:%SZ")

@@ -124,8 +124,8 @@ class RowCountBaseline:
     previous_rows: int
 
 
-def _frame(con: duckdb.DuckDBPyConnection, sql: str, params: dict | None = None) -> pd.DataFrame:
-    return con.execute(sql, params or {}).df()
+def _frame(con: duckdb.DuckDBPyConnection, sql: str) -> pd.DataFrame:
+    return con.execute(sql).df()
 
 
 def input_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:

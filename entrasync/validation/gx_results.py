@@ -44,13 +44,22 @@ def _error(checked: ExpectationValidationResult) -> str | None:
     return None
 
 
+def _table_sample(meta: dict, frame: pd.DataFrame, columns: list[str]) -> list[dict[str, Any]]:
+    """The sample the suite gave (an empty table has no rows to show), else the first rows."""
+    if "sample" in meta or not columns:
+        return meta.get("sample", [])
+    return _distinct_rows(frame[columns].head(SAMPLE_SIZE).to_dict("records"), columns)
+
+
 def _outcome(checked: ExpectationValidationResult, frame: pd.DataFrame) -> ExpectationOutcome:
     config = checked.expectation_config
     meta = config.meta or {}
     columns: list[str] = meta.get("sample_columns", [])
     details: dict[str, Any] = dict(checked.result or {})
     error = _error(checked)
-    if "element_count" in details:  # a column expectation: GX names the offending rows
+    if error:
+        element_count, unexpected_count, sample = len(frame), None, []
+    elif "element_count" in details:  # a column expectation: GX names the offending rows
         element_count, unexpected_count = details["element_count"], details["unexpected_count"]
         rows = details.get("partial_unexpected_index_list") or [
             {config.kwargs["column"]: value} for value in details.get("partial_unexpected_list", [])
@@ -58,12 +67,7 @@ def _outcome(checked: ExpectationValidationResult, frame: pd.DataFrame) -> Expec
         sample = _distinct_rows(rows, columns or [config.kwargs["column"]])
     else:  # a table expectation: the frame's first rows, or the sample the suite gave
         element_count, unexpected_count = details.get("observed_value", len(frame)), None
-        sample = (
-            []
-            if checked.success
-            else meta.get("sample")
-            or _distinct_rows(frame[columns].head(SAMPLE_SIZE).to_dict("records"), columns)
-        )
+        sample = [] if checked.success else _table_sample(meta, frame, columns)
     return ExpectationOutcome(
         key=meta["key"],
         expectation=config.description or config.type,

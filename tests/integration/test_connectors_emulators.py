@@ -171,6 +171,23 @@ def test_rejected_token_is_renewed_once_through_msal(stack, directory):
     assert len(tokens) == 2 and tokens[0] != tokens[1]
 
 
+def test_batch_reads_in_calls_of_twenty_with_a_throttled_item_retried(stack, directory):
+    fault = {"path": "/users/user0003@contoso.com", "status": 429, "times": 1, "retry_after": 0.02}
+    ok(directory.post(f"/graph/{TENANT}/ops", json={"op": "fault", "args": fault}))
+    requests = [
+        {"id": str(i), "method": "GET", "url": f"/users/user{i:04d}@contoso.com?$select=id,mail"}
+        for i in range(25)
+    ]
+    requests.append({"id": "missing", "method": "GET", "url": "/users/nobody@contoso.com"})
+    sleeps: list[float] = []
+    with graph_client(stack, sleep=sleeps.append) as client:
+        responses = client.batch(requests)
+    assert [r["id"] for r in responses] == [r["id"] for r in requests]
+    assert [r["status"] for r in responses] == [200] * 25 + [404]
+    assert responses[3]["body"]["mail"] == "user0003@contoso.com"
+    assert sleeps == [0.02]
+
+
 def test_unknown_user_is_a_graph_error(stack, directory):
     with graph_client(stack) as client, pytest.raises(GraphError) as caught:
         client.get_user("nobody@contoso.com")
@@ -275,3 +292,41 @@ def test_emply_injected_fault_is_retried_then_given_up(stack, emply):
     client = emply_client(stack, max_retries=1, sleep=lambda s: None)
     with client, pytest.raises(EmplyUnavailable):
         client.read_roles()
+
+
+def test_emply_calendars_events_and_photos(stack, emply):
+    with emply_client(stack) as client:
+        users = {u["username"]: u for u in client.read_users()}
+        user_id = users["ext@partner.com"]["user_id"]
+        calendar = client.add_calendar(
+            user_id, name="Calendar", entra_calendar_id="AAMk=", enabled=True, can_disable=False
+        )
+        [listed] = [c for c in client.read_calendars("calendars") if c["user_id"] == user_id]
+        assert listed["calendar_id"] == calendar["calendarId"] and listed["can_disable"] is False
+        synced = [
+            {"entraEventId": "ev-1", "subject": "Standup",
+             "start": "2024-05-01T09:00:00Z", "end": "2024-05-01T09:15:00Z"}
+        ]  # fmt: skip
+        client.set_events(
+            user_id,
+            listed["calendar_id"],
+            from_="2024-05-01T00:00:00Z",
+            to="2024-06-01T00:00:00Z",
+            events=synced,
+        )
+        event = {"user": "ext@partner.com", "calendar": "Calendar", "subject": "Lunch",
+                 "start": "2024-05-02T12:00:00Z", "end": "2024-05-02T13:00:00Z"}  # fmt: skip
+        ok(emply.post(f"/emply/{CUSTOMER}/ops", json={"op": "add_event", "args": event}))
+        [outgoing] = client.read_event_outbox()
+        assert (outgoing["subject"], outgoing["entra_calendar_id"]) == ("Lunch", "AAMk=")
+        client.mark_event_pushed(outgoing["event_id"], "entra-ev-9")
+        assert client.read_event_outbox() == []
+        assert client.get_photo(user_id) is None
+        stored = client.set_photo(user_id, b"picture-bytes", "image/png")
+        assert client.get_photo(user_id) == b"picture-bytes"
+        [user] = [u for u in client.read_users() if u["user_id"] == user_id]
+        assert user["photo_sha256"] == stored["photoSha256"]
+        client.remove_calendar(user_id, listed["calendar_id"])
+        assert client.read_calendars("calendars") == []
+    seen = ok(emply.get(f"/emply/{CUSTOMER}/users/ext@partner.com"))
+    assert seen["calendars"] == {} and seen["photo_sha256"] == stored["photoSha256"]

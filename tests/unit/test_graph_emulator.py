@@ -1,4 +1,4 @@
-"""Graph emulator reads: users, groups, members, deleted items, $select/$top/paging, errors, auth."""
+"""Graph emulator reads: users, groups, members, deleted items, query options, errors, auth."""
 
 from __future__ import annotations
 

@@ -161,7 +161,12 @@ def test_update_disable_delete_user_show_in_state(control, tenant):
     user_id = op(control, "add_user", upn="a@contoso.com")["id"]
     op(control, "add_group", name="Employee")
     op(control, "add_member", group="Employee", user="a@contoso.com")
-    op(control, "update_user", upn="a@contoso.com", set={"upn": "a.new@contoso.com", "jobTitle": "CTO"})
+    op(
+        control,
+        "update_user",
+        upn="a@contoso.com",
+        set={"upn": "a.new@contoso.com", "jobTitle": "CTO"},
+    )
     state = control.get(f"/{tenant}/users/a.new@contoso.com").json()
     assert state["id"] == user_id and state["jobTitle"] == "CTO"
     assert state["groups"] == ["Employee"]

@@ -5,10 +5,14 @@ from __future__ import annotations
 import json
 
 import duckdb
+import great_expectations as gx
+import pandas as pd
 import pytest
 from rule_fixtures import emply_user, entra_user
 
 from entrasync.validation import SuiteOutcome, validate_inputs
+from entrasync.validation.engine import validate_frame
+from entrasync.validation.gx_results import outcomes_of
 from entrasync.warehouse.db import connect_memory
 from entrasync.warehouse.load import insert_rows
 
@@ -196,7 +200,10 @@ def test_empty_table_fails_when_the_previous_usable_run_had_rows():
     assert not outcome.success
     users = "entra_users has rows, as run run-0 had 120 (a failed read is never an empty directory)"
     roles = "emply_roles has rows, as run run-0 had 4 (a failed read is never an empty directory)"
-    assert outcome.failures == [f"inputs: {users} — found 0 rows", f"inputs: {roles} — found 0 rows"]
+    assert outcome.failures == [
+        f"inputs: {users} — found 0 rows",
+        f"inputs: {roles} — found 0 rows",
+    ]
     result = stored(con, users)
     assert result["element_count"] == 0 and result["unexpected_count"] is None
     assert result["sample"] == [
@@ -227,3 +234,33 @@ def test_rerun_replaces_the_stored_results():
     assert outcome.success
     rows = con.execute("SELECT count(*), count(*) FILTER (WHERE success) FROM validation_results")
     assert rows.fetchone() == (13, 13)
+
+
+def test_an_expectation_that_cannot_be_evaluated_fails_with_the_reason():
+    suite = gx.ExpectationSuite(
+        name="broken",
+        expectations=[
+            gx.expectations.ExpectColumnValuesToBeUnique(
+                column="absent", description="t.absent is unique", meta={"key": "t.absent"}
+            )
+        ],
+    )
+    frame = pd.DataFrame({"id": ["a"]})
+    [outcome] = outcomes_of(suite, validate_frame(frame, suite, []), frame)
+    assert not outcome.success
+    assert outcome.sample == []
+    assert outcome.describe("inputs").startswith(
+        "inputs: t.absent is unique — could not be checked"
+    )
+    assert "absent" in outcome.error
+
+
+def test_markdown_lists_failures_first_for_the_prefect_artifact():
+    con = warehouse()
+    insert_rows(con, "entra_group_members", [member("g-gone", "oid-a@contoso.com")])
+    text = validate_inputs(con, RUN).markdown()
+    lines = text.splitlines()
+    assert lines[0] == "### Validation `inputs`: FAILED"
+    assert lines[4].startswith("| **failed** | entra_group_members.group_id is a known group")
+    assert "group_id=g-gone, member_id=oid-a@contoso.com" in lines[4]
+    assert len(lines) == 4 + 13

@@ -12,7 +12,10 @@ from starlette.responses import Response
 from starlette.routing import Route
 
 from entrasync.emulators.graph import (  # noqa: F401  (modules register their routes)
+    calendars_api,
     directory_api,
+    photos_api,
+    writes_api,
 )
 from entrasync.emulators.graph.batch import run_batch
 from entrasync.emulators.graph.messages import GraphRequest, GraphResponse, error_response
@@ -21,7 +24,8 @@ from entrasync.emulators.graph.state import GraphState
 from entrasync.emulators.graph.tokens import InvalidToken
 
 AUTHENTICATE = (
-    'Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
+    'Bearer realm="", '
+    'authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", '
     'client_id="00000003-0000-0000-c000-000000000000"'
 )
 

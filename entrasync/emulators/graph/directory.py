@@ -172,8 +172,7 @@ class TenantDirectory:
         if upn.lower() in self.upn_index:
             raise DirectoryError(
                 400,
-                "Another object with the same value for property userPrincipalName "
-                "already exists.",
+                "Another object with the same value for property userPrincipalName already exists.",
             )
         user_id = props.get("id") or new_object_id()
         if user_id in self.users or user_id in self.deleted_users or user_id in self.groups:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from entrasync.emulators.graph.directory import GROUP_KIND, USER_KIND, Record
+from entrasync.emulators.graph.filters import GROUP_FILTERABLE, USER_FILTERABLE, filtered
 from entrasync.emulators.graph.messages import GraphError, GraphRequest, GraphResponse
 from entrasync.emulators.graph.odata import (
     context_url,
@@ -24,7 +25,6 @@ from entrasync.emulators.graph.schema import (
     USER_SELECTABLE,
     USER_TYPE,
 )
-from entrasync.emulators.graph.user_filter import filtered_users
 
 USER_TYPE_NAME = "microsoft.graph.user"
 GROUP_TYPE_NAME = "microsoft.graph.group"
@@ -67,13 +67,32 @@ def list_users(request: GraphRequest) -> GraphResponse:
     reject_unsupported(request, allowed_extra=("$filter",))
     selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
     names = fields_to_render(selected, USER_DEFAULT_PROPERTIES)
-    users = filtered_users(request)
+    tenant = request.tenant
+    users = filtered(request, tenant.active_users, USER_FILTERABLE, "users")
     return paged_response(
         request,
         users,
         lambda user: project(user, names),
         context_url(request, "users", selected),
     )
+
+
+def _count(request: GraphRequest, total: int) -> GraphResponse:
+    if request.headers.get("consistencylevel", "").lower() != "eventual":
+        raise GraphError(400, "Request_BadRequest", "$count is not currently supported.")
+    return GraphResponse(200, str(total).encode("ascii"), media_type="text/plain")
+
+
+@router.route("GET", "/users/$count")
+def count_users(request: GraphRequest) -> GraphResponse:
+    tenant = request.tenant
+    return _count(request, len(filtered(request, tenant.active_users, USER_FILTERABLE, "users")))
+
+
+@router.route("GET", "/groups/$count")
+def count_groups(request: GraphRequest) -> GraphResponse:
+    groups = filtered(request, lambda: _all_groups(request), GROUP_FILTERABLE, "groups")
+    return _count(request, len(groups))
 
 
 @router.route("GET", "/users/{user}")
@@ -86,12 +105,17 @@ def get_user(request: GraphRequest) -> GraphResponse:
     return GraphResponse(200, body)
 
 
+def _all_groups(request: GraphRequest) -> list[Record]:
+    tenant = request.tenant
+    return tenant.cached("groups", lambda: list(tenant.groups.values()))
+
+
 @router.route("GET", "/groups")
 def list_groups(request: GraphRequest) -> GraphResponse:
-    reject_unsupported(request)
+    reject_unsupported(request, allowed_extra=("$filter",))
     selected = select_option(request, GROUP_SELECTABLE, GROUP_TYPE_NAME)
     names = fields_to_render(selected, GROUP_DEFAULT_PROPERTIES)
-    groups = request.tenant.cached("groups", lambda: list(request.tenant.groups.values()))
+    groups = filtered(request, lambda: _all_groups(request), GROUP_FILTERABLE, "groups")
     return paged_response(
         request,
         groups,
@@ -184,7 +208,9 @@ def _cast(request: GraphRequest) -> str:
     cast = request.path_params["cast"].lower()
     if cast not in (USER_TYPE_NAME, GROUP_TYPE_NAME):
         raise GraphError(
-            400, "BadRequest", f"Resource not found for the segment '{request.path_params['cast']}'."
+            400,
+            "BadRequest",
+            f"Resource not found for the segment '{request.path_params['cast']}'.",
         )
     return cast
 
@@ -212,7 +238,9 @@ def list_deleted_groups(request: GraphRequest) -> GraphResponse:
     # Security groups are deleted permanently, so there is never a deleted group to list.
     reject_unsupported(request)
     selected = select_option(request, GROUP_SELECTABLE, GROUP_TYPE_NAME)
-    return paged_response(request, [], lambda group: group, context_url(request, "groups", selected))
+    return paged_response(
+        request, [], lambda group: group, context_url(request, "groups", selected)
+    )
 
 
 @router.route("GET", "/directory/deletedItems/{id}")

@@ -17,8 +17,7 @@ FAULT_ERRORS: dict[int, tuple[str, str]] = {
     403: ("Authorization_RequestDenied", "Insufficient privileges to complete the operation."),
     404: (
         "Request_ResourceNotFound",
-        "Resource does not exist or one of its queried reference-property objects are not "
-        "present.",
+        "Resource does not exist or one of its queried reference-property objects are not present.",
     ),
     409: ("Request_Conflict", "Conflict."),
     410: ("Gone", "The resource is gone."),

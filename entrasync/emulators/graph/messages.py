@@ -84,9 +84,7 @@ class GraphResponse:
         )
 
 
-def error_body(
-    code: str, message: str, request_id: str, client_request_id: str
-) -> dict[str, Any]:
+def error_body(code: str, message: str, request_id: str, client_request_id: str) -> dict[str, Any]:
     return {
         "error": {
             "code": code,

@@ -12,6 +12,7 @@ from entrasync.emulators.graph.directory import (
     TenantDirectory,
     new_calendar,
 )
+from entrasync.emulators.graph.events import create_event
 from entrasync.emulators.graph.faults import add_fault
 
 # add_user / update_user argument -> Graph property.
@@ -263,8 +264,6 @@ def add_event(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     """Extension: an event that exists in Microsoft 365 (made in Outlook, not by the sync)."""
     _only("add_event", args, {"user", "calendar", "subject", "start", "end", "timeZone"})
     _require("add_event", args, "user", "subject", "start", "end")
-    from entrasync.emulators.graph.events import create_event
-
     user_id = _user(tenant, "add_event", "user", args["user"])
     name = str(args.get("calendar") or "Calendar")
     calendar = _calendar_by_name(tenant, user_id, name)
@@ -362,7 +361,9 @@ def seed(tenant: TenantDirectory, users: Any, groups: Any) -> dict[str, int]:
             raise OpError(400, f"seed: groups[{index}] needs a 'name'")
         _only(f"seed groups[{index}]", spec, {"name", "id", "members"})
         try:
-            group_ids.append(tenant.create_group(str(spec["name"]), spec.get("id"), log=False)["id"])
+            group_ids.append(
+                tenant.create_group(str(spec["name"]), spec.get("id"), log=False)["id"]
+            )
         except DirectoryError as error:
             raise OpError(400, f"seed groups[{index}]: {error.message}") from error
     mail_index: dict[str, str] | None = None
@@ -432,4 +433,3 @@ def groups_state(tenant: TenantDirectory) -> list[dict[str, Any]]:
         ]
         listed.append({"id": group["id"], "name": group["displayName"], "members": members})
     return listed
-

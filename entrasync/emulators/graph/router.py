@@ -62,7 +62,9 @@ class Router:
             path_matched = True
         if path_matched:
             raise GraphError(
-                405, "Request_BadRequest", "Specified HTTP method is not allowed for the request target."
+                405,
+                "Request_BadRequest",
+                "Specified HTTP method is not allowed for the request target.",
             )
         segment = path.rstrip("/").rsplit("/", 1)[-1] or path
         raise GraphError(400, "BadRequest", f"Resource not found for the segment '{segment}'.")

@@ -61,9 +61,7 @@ class TokenSigner:
             "ver": "1.0",
             "uti": secrets.token_urlsafe(16),
         }
-        signing_input = (
-            f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
-        )
+        signing_input = f"{_b64(json.dumps(header).encode())}.{_b64(json.dumps(claims).encode())}"
         return f"{signing_input}.{self._signature(signing_input)}"
 
     def read(self, token: str, now: float | None = None) -> TokenClaims:

@@ -1,0 +1,87 @@
+"""`entrasync explain`: the link, scope, changes and findings of one user, from the warehouse."""
+
+from __future__ import annotations
+
+from typing import TextIO
+
+import duckdb
+
+from entrasync.errors import EntrasyncError
+
+# Every id the user is known by: Emply user ids and Entra object ids, from a username, e-mail or UPN.
+IDENTITIES_SQL = """
+WITH wanted AS (SELECT lower(trim(?)) AS key)
+SELECT DISTINCT emply_user_id, entra_object_id FROM (
+    SELECT u.user_id AS emply_user_id, u.entra_object_id FROM emply_users u, wanted
+    WHERE lower(trim(u.username)) = key OR lower(trim(u.email)) = key
+    UNION ALL
+    SELECT l.emply_user_id, e.id FROM entra_users e, wanted
+    LEFT JOIN links l ON l.entra_object_id = e.id
+    WHERE lower(e.user_principal_name) = key OR lower(e.mail) = key
+    UNION ALL
+    SELECT emply_user_id, entra_object_id FROM links, wanted
+    WHERE lower(username) = key OR lower(entra_upn) = key OR entra_mail = key
+    UNION ALL
+    SELECT emply_user_id, entra_object_id FROM changes, wanted WHERE lower(subject) = key
+)
+"""
+
+HISTORY_SQL = """
+SELECT r.started_at, c.run_id, c.kind, c.rule_id, c.outcome, c.reason, c.before, c.after, c.error
+FROM changes c JOIN runs r USING (run_id)
+WHERE list_contains(?, c.emply_user_id) OR list_contains(?, c.entra_object_id)
+   OR lower(c.subject) = lower(trim(?))
+ORDER BY r.started_at, c.kind
+"""
+
+
+def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None:
+    rows = con.execute(IDENTITIES_SQL, [user]).fetchall()
+    emply_ids = sorted({r[0] for r in rows if r[0]})
+    entra_ids = sorted({r[1] for r in rows if r[1]})
+    if not emply_ids and not entra_ids:
+        raise EntrasyncError(f"no user {user!r} in this tenant's warehouse")
+    print(f"user {user}: Emply {', '.join(emply_ids) or '-'} · Entra {', '.join(entra_ids) or '-'}",
+          file=out)  # fmt: skip
+
+    links = con.execute(
+        "SELECT username, entra_upn, how, linked_run_id, emply_deleted FROM links"
+        " WHERE list_contains(?, emply_user_id) OR list_contains(?, entra_object_id)",
+        [emply_ids, entra_ids],
+    ).fetchall()
+    for username, upn, how, run_id, deleted in links:
+        state = " (Emply user deleted since)" if deleted else ""
+        print(f"link: {username} ↔ {upn}, by {how}, in run {run_id}{state}", file=out)
+    if not links:
+        print("link: none (not integration-managed)", file=out)
+
+    scope = con.execute(
+        "SELECT s.run_id, s.groups FROM scope_history s JOIN runs r USING (run_id)"
+        " WHERE list_contains(?, s.entra_object_id) ORDER BY r.started_at DESC LIMIT 1",
+        [entra_ids],
+    ).fetchone()
+    latest = con.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    if scope and latest and scope[0] == latest[0]:
+        print(f"scope: in scope through {', '.join(scope[1])} (latest run {latest[0]})", file=out)
+    elif scope:
+        print(f"scope: out of scope; last in scope in run {scope[0]} through "
+              f"{', '.join(scope[1])}", file=out)  # fmt: skip
+    else:
+        print("scope: never in scope", file=out)
+
+    print("history:", file=out)
+    history = con.execute(HISTORY_SQL, [emply_ids, entra_ids, user]).fetchall()
+    for started, run_id, kind, rule, outcome, reason, _before, after, error in history:
+        detail = f" → {after}" if after and kind != "finding" else ""
+        failure = f" ({error})" if error and outcome in ("failed", "skipped") else ""
+        print(f"  {started:%Y-%m-%d %H:%M} run {run_id[:8]} {kind:<16} {rule:<4} "
+              f"{outcome}{failure}: {reason}{detail}", file=out)  # fmt: skip
+    if not history:
+        print("  no changes", file=out)
+
+    queued = con.execute(
+        "SELECT run_id, why, candidates FROM review_queue WHERE lower(subject) = lower(trim(?))",
+        [user],
+    ).fetchall()
+    for run_id, why, candidates in queued:
+        print(f"review queue (run {run_id[:8]}): {why}: {', '.join(candidates)}", file=out)

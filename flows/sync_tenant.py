@@ -11,7 +11,8 @@ from entrasync.settings import Endpoints, default_tenants_file, load_tenant
 from entrasync.sync.context import RunContext
 from tasks.audit import finish_run, start_run
 from tasks.extract import extract_emply, extract_entra
-from tasks.plan import plan, safety_gate
+from tasks.plan import plan
+from tasks.validate import validate_inputs, validate_plan
 from tasks.write import write_emply
 
 
@@ -33,10 +34,11 @@ def sync_tenant(
     try:
         extract_entra(ctx)
         extract_emply(ctx)
+        validate_inputs(ctx)
         plan(ctx)
-        blocked = safety_gate(ctx)
+        blocked = validate_plan(ctx)
         if dry_run:
-            status = "planned"
+            status, error = "planned", blocked
         elif blocked:
             status, error = "blocked", blocked
         else:
@@ -52,6 +54,8 @@ def sync_tenant(
 def _final_state(summary: dict) -> State:
     """The Prefect state ops see: blocked and failed runs are Failed, dry runs 'Planned'."""
     message = summary["error"] or f"{sum(summary['changes'].values())} changes"
+    if summary["status"] == "planned" and summary["error"]:
+        message = f"dry run; a real run would be blocked: {summary['error']}"
     if summary["status"] == "completed":
         return Completed(message=message, data=summary)
     if summary["status"] == "planned":

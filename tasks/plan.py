@@ -1,4 +1,4 @@
-"""Planning tasks: check settings against the inputs, run the rules, apply the R4 gate."""
+"""Planning task: check settings against the inputs, then run the rules."""
 
 from __future__ import annotations
 
@@ -7,7 +7,6 @@ from prefect.cache_policies import NO_CACHE
 
 from entrasync.sync.context import RunContext
 from entrasync.sync.input_checks import check_settings_against_inputs
-from entrasync.sync.safety import deactivation_block_reason
 from entrasync.warehouse import audit, state
 from entrasync.warehouse.db import connect
 from rules.runner import plan as run_rules
@@ -24,10 +23,3 @@ def plan(ctx: RunContext) -> int:
         state.record_scope_and_mapping(con, ctx.run_id)
         audit.record_plan(con, ctx.run_id)
         return planned
-
-
-@task(name="check-deactivation-threshold", cache_policy=NO_CACHE)
-def safety_gate(ctx: RunContext) -> str | None:
-    """R4: why the plan is blocked, or None."""
-    with connect(ctx.tenant) as con:
-        return deactivation_block_reason(con, ctx.settings, ctx.allow_deactivations)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 from typing import Any
 from urllib.parse import quote
 
@@ -25,7 +26,8 @@ class ControlSurface:
     """One HTTPS client for the control surface, trusting the emulators' CA."""
 
     def __init__(self, control_url: str, ca_file: str, timeout_s: float = 60.0) -> None:
-        self.http = httpx.Client(base_url=control_url, verify=ca_file, timeout=timeout_s)
+        trust = ssl.create_default_context(cafile=ca_file)
+        self.http = httpx.Client(base_url=control_url, verify=trust, timeout=timeout_s)
 
     def close(self) -> None:
         self.http.close()

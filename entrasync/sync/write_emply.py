@@ -70,9 +70,9 @@ def write_emply_changes(
             audit.record_outcome(con, run_id, change["change_id"], "failed", str(exc))
             counts["failed"] += 1
             continue
+        written += 1
+        if on_written:  # between the write and its record: the worst moment to die
+            on_written(written)
         audit.record_outcome(con, run_id, change["change_id"], "applied", result=result)
         counts["applied"] += 1
-        written += 1
-        if on_written:
-            on_written(written)
     return counts

@@ -4,10 +4,12 @@
 
 ------------------------------------------------------------------------------------------------
 -- Raw extracts: what the sources said in the current run. Replaced by each run's load.
+-- No keys or NOT NULL here: the inputs gate reports duplicates and gaps by name instead of
+-- a load crashing on them.
 ------------------------------------------------------------------------------------------------
 CREATE TABLE IF NOT EXISTS entra_users (
-    id                        VARCHAR PRIMARY KEY, -- Entra object id (GUID); the link key
-    user_principal_name       VARCHAR NOT NULL,    -- UPN as Graph returns it (guests: ...#EXT#@...)
+    id                        VARCHAR,             -- Entra object id (GUID); the link key
+    user_principal_name       VARCHAR,             -- UPN as Graph returns it (guests: ...#EXT#@...)
     mail                      VARCHAR,             -- primary SMTP address, may be null
     other_mails               VARCHAR[],           -- additional addresses (guests often only here)
     display_name              VARCHAR,
@@ -22,8 +24,8 @@ CREATE TABLE IF NOT EXISTS entra_users (
 );
 
 CREATE TABLE IF NOT EXISTS entra_groups (
-    id            VARCHAR PRIMARY KEY, -- Entra group object id
-    display_name  VARCHAR NOT NULL     -- what settings' groups[].group names
+    id            VARCHAR, -- Entra group object id
+    display_name  VARCHAR              -- what settings' groups[].group names
 );
 
 CREATE TABLE IF NOT EXISTS entra_group_members (
@@ -34,13 +36,13 @@ CREATE TABLE IF NOT EXISTS entra_group_members (
 );
 
 CREATE TABLE IF NOT EXISTS entra_deleted_users (
-    id                   VARCHAR PRIMARY KEY, -- object id of a soft-deleted user
+    id                   VARCHAR, -- object id of a soft-deleted user
     user_principal_name  VARCHAR,
     deleted_at           TIMESTAMPTZ          -- Graph deletedDateTime
 );
 
 CREATE TABLE IF NOT EXISTS emply_users (
-    user_id                VARCHAR PRIMARY KEY, -- Emply user id
+    user_id                VARCHAR, -- Emply user id
     username               VARCHAR NOT NULL,
     email                  VARCHAR,
     first_name             VARCHAR,
@@ -54,7 +56,7 @@ CREATE TABLE IF NOT EXISTS emply_users (
 );
 
 CREATE TABLE IF NOT EXISTS emply_employees (
-    employee_id   VARCHAR PRIMARY KEY,
+    employee_id   VARCHAR,
     email         VARCHAR,
     first_name    VARCHAR,
     last_name     VARCHAR,
@@ -67,7 +69,7 @@ CREATE TABLE IF NOT EXISTS emply_employees (
 
 CREATE TABLE IF NOT EXISTS emply_roles (
     role_id   VARCHAR,
-    name      VARCHAR PRIMARY KEY,
+    name      VARCHAR,
     is_admin  BOOLEAN NOT NULL -- an administrator role is never removed by the sync (R5)
 );
 

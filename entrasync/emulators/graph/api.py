@@ -13,6 +13,7 @@ from starlette.routing import Route
 
 from entrasync.emulators.graph import (  # noqa: F401  (modules register their routes)
     calendars_api,
+    delta_api,
     directory_api,
     photos_api,
     writes_api,
@@ -94,6 +95,7 @@ def create_graph_app(state: GraphState, pipeline: GraphPipeline) -> Starlette:
             app_id=claims.app_id,
             request_id=request_id,
             client_request_id=client_request_id,
+            config=state.config,
         )
         if path.lower() == "/$batch" and request.method == "POST":
             response = await run_batch(pipeline, graph_request)

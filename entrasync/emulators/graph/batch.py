@@ -99,6 +99,7 @@ def _inner_request(outer: GraphRequest, item: dict[str, Any]) -> GraphRequest | 
         app_id=outer.app_id,
         request_id=request_id,
         client_request_id=outer.client_request_id,
+        config=outer.config,
     )
 
 

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from entrasync.emulators.graph.clock import error_date
+from entrasync.emulators.graph.config import GraphConfig
 from entrasync.emulators.graph.directory import TenantDirectory
 
 JSON_MEDIA_TYPE = (
@@ -42,6 +43,7 @@ class GraphRequest:
     app_id: str
     request_id: str
     client_request_id: str
+    config: GraphConfig = field(default_factory=GraphConfig)
     path_params: dict[str, str] = field(default_factory=dict)
     route: str = ""  # the matched route template, e.g. "GET /groups/{id}/members"
 

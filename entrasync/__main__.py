@@ -1,0 +1,5 @@
+"""`python -m entrasync` is the `entrasync` command."""
+
+from entrasync.cli import main
+
+main()

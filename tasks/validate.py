@@ -1,0 +1,38 @@
+"""Validation tasks: Great Expectations suites on the inputs and on the plan."""
+
+from __future__ import annotations
+
+from prefect import task
+from prefect.cache_policies import NO_CACHE
+
+from entrasync.sync.context import RunContext
+from entrasync.sync.safety import deactivation_block_reason
+from entrasync.validation import validate_inputs as inputs_suite
+from entrasync.validation import validate_plan as plan_suite
+from entrasync.warehouse.db import connect
+
+
+class ValidationFailed(Exception):
+    """A suite failed: the run writes nothing."""
+
+
+@task(name="validate-inputs", cache_policy=NO_CACHE)
+def validate_inputs(ctx: RunContext) -> None:
+    with connect(ctx.tenant) as con:
+        outcome = inputs_suite(con, ctx.run_id)
+    if not outcome.success:
+        raise ValidationFailed("validation of the inputs failed: " + "; ".join(outcome.failures))
+
+
+@task(name="validate-plan", cache_policy=NO_CACHE)
+def validate_plan(ctx: RunContext) -> str | None:
+    """None when the plan may be written; the R4 reason when it is blocked; raises otherwise."""
+    with connect(ctx.tenant) as con:
+        outcome = plan_suite(con, ctx.run_id, ctx.settings, ctx.allow_deactivations)
+        if outcome.success:
+            return None
+        if outcome.blocked:
+            return deactivation_block_reason(con, ctx.settings, ctx.allow_deactivations) or (
+                "R4: deactivation threshold exceeded"
+            )
+    raise ValidationFailed("validation of the plan failed: " + "; ".join(outcome.failures))

@@ -115,14 +115,14 @@ class ScenarioRun:
         try:
             self.set_up()
         except (ControlSurfaceError, httpx.HTTPError) as error:
-            self.fail("set-up", str(error))
+            self.fail("set-up", _reason(error))
             return
         for step in self.scenario.steps:
             try:
                 if not self.run_step(step):
                     return
             except (ControlSurfaceError, httpx.HTTPError) as error:
-                self.fail(step.label, str(error))
+                self.fail(step.label, _reason(error))
                 return
 
     def set_up(self) -> None:
@@ -201,6 +201,13 @@ class ScenarioRun:
             self.result.failures.append(
                 report.redact(line, [self.client_secret, self.emply_api_key])
             )
+
+
+def _reason(error: Exception) -> str:
+    """A control-surface failure as one line (httpx errors can have an empty message)."""
+    if isinstance(error, ControlSurfaceError):
+        return str(error)
+    return f"control surface unreachable: {type(error).__name__}: {error}".rstrip(": ")
 
 
 def _flow_sync_tenant() -> SyncTenant:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Generator
 from datetime import datetime
@@ -19,6 +20,8 @@ from entrasync.connectors.emply.errors import (
 from entrasync.connectors.emply.models import map_rows
 from entrasync.connectors.emply.redact import install_log_redaction, redact
 from entrasync.connectors.http import backoff_seconds, retry_after_seconds, tls_context
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_EMPLY_URL = "https://api.emply.com/v1"
 PERMANENT_5XX = frozenset({501, 505})
@@ -296,7 +299,12 @@ class EmplyClient:
                 raise EmplyUnavailable(
                     status, code, f"{message} (after {attempt + 1} attempts)", method, path
                 )
-            self._sleep(wait if wait is not None else backoff_seconds(attempt, self._max_backoff_s))
+            wait = wait if wait is not None else backoff_seconds(attempt, self._max_backoff_s)
+            logger.warning(
+                "Emply %s %s: %s %s; retry %d of %d in %.2f s",
+                method, path, status or "", code, attempt + 1, self._max_retries, wait,
+            )  # fmt: skip
+            self._sleep(wait)
             attempt += 1
 
     def _path_of(self, url: httpx.URL) -> str:

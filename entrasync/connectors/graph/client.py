@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterator
 from datetime import datetime
@@ -22,6 +23,8 @@ from entrasync.connectors.graph.models import (
 )
 from entrasync.connectors.graph.paging import PageStream
 from entrasync.connectors.http import backoff_seconds, retry_after_seconds, tls_context
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
@@ -321,7 +324,12 @@ class GraphClient:
                     wait = retry_after_seconds(response.headers)
             if attempt >= self._max_retries:
                 raise GraphReadError(method, path, attempt + 1, failure)
-            self._sleep(wait if wait is not None else backoff_seconds(attempt, self._max_backoff_s))
+            wait = wait if wait is not None else backoff_seconds(attempt, self._max_backoff_s)
+            logger.warning(
+                "Graph %s %s: %s; retry %d of %d in %.2f s",
+                method, path, failure, attempt + 1, self._max_retries, wait,
+            )  # fmt: skip
+            self._sleep(wait)
             attempt += 1
 
     def _forget_token(self) -> None:

@@ -36,7 +36,9 @@ def seed_emulators(control_url: str, ca_file: str, tenants_file: Path) -> dict[s
                 "client_secret": secret}).raise_for_status()  # fmt: skip
             control.post(f"/graph/{tenant.tenant_id}/seed", json=seed["entra"]).raise_for_status()
             customer = tenant.emply.customer
-            control.put(f"/emply/{customer}", json={"api_key": api_key, "roles": []}).raise_for_status()
+            control.put(
+                f"/emply/{customer}", json={"api_key": api_key, "roles": []}
+            ).raise_for_status()
             control.post(f"/emply/{customer}/seed", json=seed["emply"]).raise_for_status()
     return env
 

@@ -54,13 +54,13 @@ def build_demo_seed(users: int = 220, seed: int = 7) -> dict:
         elif index % 7 == 1:  # an employee hired in Emply, no user yet: R2 creates it for them
             employees.append({"email": user["mail"], "first_name": first, "last_name": last})
     for index in range(12):  # external consultants: Emply only, never touched
-        emply_users.append({"username": f"consultant{index}@partner.example",
-                            "email": f"consultant{index}@partner.example", "roles": ["Employee"]})  # fmt: skip
+        address = f"consultant{index}@partner.example"
+        emply_users.append({"username": address, "email": address, "roles": ["Employee"]})
+    roles = [*CONNECTED.values(), "Contractor", {"name": "Administrator", "admin": True}]
     return {
         "entra": {"users": entra_users,
                   "groups": [{"name": g, "members": m} for g, m in members.items()]},
-        "emply": {"roles": [*CONNECTED.values(), "Contractor", {"name": "Administrator", "admin": True}],
-                  "users": emply_users, "employees": employees},
+        "emply": {"roles": roles, "users": emply_users, "employees": employees},
     }  # fmt: skip
 
 

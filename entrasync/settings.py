@@ -135,7 +135,9 @@ class _Reader:
     def get(self, name: str, kind: type | tuple[type, ...], expected: str, default: Any = ...):
         if name not in self.mapping:
             if default is ...:
-                raise SettingsError(f"{self.source}: {self.key(name)}: missing (expected {expected})")
+                raise SettingsError(
+                    f"{self.source}: {self.key(name)}: missing (expected {expected})"
+                )
             return default
         value = self.mapping[name]
         if kind is not bool and isinstance(value, bool) or not isinstance(value, kind):

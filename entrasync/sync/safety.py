@@ -23,7 +23,8 @@ def deactivation_block_reason(
     if deactivations > settings.max_deactivations:
         return (
             f"R4: the plan deactivates {deactivations} users, more than max_deactivations "
-            f"{settings.max_deactivations}; check the plan, then rerun with allow_deactivations=true"
+            f"{settings.max_deactivations}; check the plan, then rerun with "
+            "allow_deactivations=true"
         )
     if deactivations > PERCENT_RULE_MINIMUM and percent > settings.max_deactivation_percent:
         return (

@@ -117,7 +117,8 @@ def record_outcome(
 def skip_planned(con: duckdb.DuckDBPyConnection, run_id: str, why: str) -> None:
     """Mark every change not written as skipped (dry run, blocked, failed gate)."""
     con.execute(
-        "UPDATE changes SET outcome = 'skipped', error = ? WHERE run_id = ? AND outcome = 'planned'",
+        "UPDATE changes SET outcome = 'skipped', error = ?"
+        " WHERE run_id = ? AND outcome = 'planned'",
         [why, run_id],
     )
 

@@ -8,7 +8,7 @@ import duckdb
 
 from entrasync.errors import EntrasyncError
 
-# Every id the user is known by: Emply user ids and Entra object ids, from a username, e-mail or UPN.
+# Every id the user is known by (Emply user ids, Entra object ids), from username, e-mail or UPN.
 IDENTITIES_SQL = """
 WITH wanted AS (SELECT lower(trim(?)) AS key)
 SELECT DISTINCT emply_user_id, entra_object_id FROM (

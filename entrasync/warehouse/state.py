@@ -81,4 +81,3 @@ def refresh_links(con: duckdb.DuckDBPyConnection, run_id: str) -> None:
         """,
         [run_id],
     )
-

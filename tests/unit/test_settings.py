@@ -74,7 +74,9 @@ def test_inline_secret_is_rejected(tmp_path):
 def test_second_entra_tenant_for_one_platform_is_rejected(tmp_path):
     other = GOOD | {"name": "acme-2", "tenant_id": "t2"}
     message = error_of(tmp_path, GOOD, other)
-    assert "tenants[1].tenant_id" in message and "one platform has exactly one Entra tenant" in message
+    assert (
+        "tenants[1].tenant_id" in message and "one platform has exactly one Entra tenant" in message
+    )
 
 
 def test_broken_yaml_names_the_file(tmp_path):

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import signal
 import socket
 import ssl
+import subprocess
+import sys
 from urllib.parse import urlsplit
 
 import httpx
@@ -93,3 +96,25 @@ def test_fixed_ports_and_unknown_names(tmp_path):
         first_ca = (tmp_path / "ca.pem").read_bytes()
     with EmulatorStack(cert_dir=tmp_path):
         assert (tmp_path / "ca.pem").read_bytes() == first_ca  # a kept CA is reused
+
+
+def test_serve_forever_prints_the_env_and_stops_on_ctrl_c():
+    command = "from entrasync.emulators.stack import serve_forever; serve_forever()"
+    process = subprocess.Popen(
+        [sys.executable, "-c", command], stdout=subprocess.PIPE, text=True, bufsize=1
+    )
+    try:
+        exports = {}
+        for line in process.stdout:
+            if line.startswith("export "):
+                name, _, value = line[len("export ") :].strip().partition("=")
+                exports[name] = value
+            if len(exports) == 4:
+                break
+        context = ssl.create_default_context(cafile=exports["ENTRASYNC_CA_BUNDLE"])
+        base = exports["ENTRASYNC_GRAPH_URL"]
+        assert httpx.get(f"{base}/users", verify=context).status_code == 401
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 0
+    finally:
+        process.kill()

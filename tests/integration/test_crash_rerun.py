@@ -24,7 +24,11 @@ def test_killed_sync_then_rerun_applies_each_change_exactly_once(stack, tmp_path
             killed = subprocess.Popen(
                 [sys.executable, "-m", "entrasync", "sync", "--tenant", "demo",
                  "--tenants-file", str(tenants_file)],
-                env=os.environ | env | {"ENTRASYNC_CRASH_AFTER_WRITES": "25"},
+                env=os.environ | env | {
+                    "ENTRASYNC_CRASH_AFTER_WRITES": "25",
+                    # its own Prefect home: two temporary servers on one SQLite file lock up
+                    "PREFECT_HOME": str(tmp_path / "prefect-killed"),
+                },
                 stdout=output, stderr=subprocess.STDOUT, start_new_session=True,
             )  # fmt: skip
             try:

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from entrasync.emulators.graph.directory import TenantDirectory
-from entrasync.emulators.graph.ops import seed
+from entrasync.emulators.graph.seed import seed
 from entrasync.emulators.stack import EmulatorStack
 
 TENANT = "graph-ctl-t1"

@@ -10,10 +10,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from entrasync.emulators.graph.directory import TenantDirectory
 from entrasync.emulators.graph.events import api_created_events
-from entrasync.emulators.graph.ops import OpError, apply_op, groups_state, seed, user_state
+from entrasync.emulators.graph.ops import OpError, apply_op
 from entrasync.emulators.graph.pipeline import GraphPipeline
+from entrasync.emulators.graph.seed import seed
 from entrasync.emulators.graph.state import GraphState
+from entrasync.emulators.graph.views import groups_state, user_state
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -33,7 +36,7 @@ async def _json(request: Request) -> Any:
 def create_control_app(state: GraphState, pipeline: GraphPipeline) -> Starlette:
     """Paths relative to its mount point (`/graph` on the control server)."""
 
-    def tenant_or_404(tenant_id: str):
+    def tenant_or_404(tenant_id: str) -> TenantDirectory:
         tenant = state.tenants.get(tenant_id)
         if tenant is None:
             raise OpError(404, f"unknown tenant {tenant_id!r}: PUT /graph/{tenant_id} first")

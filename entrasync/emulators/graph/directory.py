@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import base64
-import hashlib
 import uuid
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from entrasync.emulators.graph.clock import new_object_id, utc_now
+from entrasync.emulators.graph.mailbox import Mailbox, new_calendar
 from entrasync.emulators.graph.schema import USER_WRITABLE_PROPERTIES
 
 Record = dict[str, Any]
@@ -34,21 +33,6 @@ class Fault:
     status: int
     remaining: int
     retry_after: float | None = None
-
-
-@dataclass
-class Mailbox:
-    """A user's Exchange side: calendars (by id), their events, and the profile photo."""
-
-    calendars: dict[str, Record] = field(default_factory=dict)
-    events: dict[str, list[Record]] = field(default_factory=dict)
-    photo: bytes | None = None
-
-
-def calendar_id(user_id: str, name: str) -> str:
-    """A stable, URL-safe Outlook-looking id for one calendar of one user."""
-    digest = hashlib.sha256(f"{user_id}/{name.lower()}".encode()).digest()[:16]
-    return "AAMkAG" + base64.urlsafe_b64encode(digest).decode("ascii")
 
 
 def _nickname(upn: str) -> str:
@@ -97,7 +81,9 @@ class TenantDirectory:
         return self.domains + ([] if initial in self.domains else [initial])
 
     # ------------------------------------------------------------ bookkeeping
-    def _touch(self, kind: str | None = None, object_id: str = "", member: str | None = None):
+    def _touch(
+        self, kind: str | None = None, object_id: str = "", member: str | None = None
+    ) -> None:
         self.version += 1
         if self._cache:
             self._cache.clear()
@@ -403,25 +389,6 @@ class TenantDirectory:
 
     def touch_mailbox(self) -> None:
         self._touch()
-
-
-def new_calendar(user_id: str, name: str, *, can_edit: bool, is_default: bool) -> Record:
-    identifier = calendar_id(user_id, name)
-    return {
-        "id": identifier,
-        "name": name,
-        "color": "auto",
-        "hexColor": "",
-        "isDefaultCalendar": is_default,
-        "changeKey": base64.b64encode(hashlib.md5(identifier.encode()).digest()).decode(),
-        "canShare": can_edit,
-        "canViewPrivateItems": can_edit,
-        "canEdit": can_edit,
-        "allowedOnlineMeetingProviders": ["teamsForBusiness"],
-        "defaultOnlineMeetingProvider": "teamsForBusiness",
-        "isTallyingResponses": True,
-        "isRemovable": not is_default,
-    }
 
 
 def _is_guid(text: str) -> bool:

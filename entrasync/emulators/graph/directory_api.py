@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from entrasync.emulators.graph.directory import GROUP_KIND, USER_KIND, Record
@@ -134,7 +135,9 @@ def get_group(request: GraphRequest) -> GraphResponse:
     return GraphResponse(200, body)
 
 
-def _member_renderer(selected: list[str] | None, with_type: bool):
+def _member_renderer(
+    selected: list[str] | None, with_type: bool
+) -> Callable[[tuple[str, Record]], dict[str, Any]]:
     user_names = fields_to_render(selected, USER_DEFAULT_PROPERTIES)
     group_names = fields_to_render(selected, GROUP_DEFAULT_PROPERTIES)
 

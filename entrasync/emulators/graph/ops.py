@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from typing import Any
 
@@ -10,10 +9,10 @@ from entrasync.emulators.graph.directory import (
     DirectoryError,
     Record,
     TenantDirectory,
-    new_calendar,
 )
 from entrasync.emulators.graph.events import create_event
 from entrasync.emulators.graph.faults import add_fault
+from entrasync.emulators.graph.mailbox import new_calendar
 
 # add_user / update_user argument -> Graph property.
 USER_ARGS: dict[str, str] = {
@@ -50,7 +49,7 @@ def _require(op: str, args: dict[str, Any], *names: str) -> None:
             raise OpError(400, f"{op}: missing required arg '{name}'")
 
 
-def _only(op: str, args: dict[str, Any], allowed: set[str] | frozenset[str]) -> None:
+def only_args(op: str, args: dict[str, Any], allowed: set[str] | frozenset[str]) -> None:
     unknown = sorted(set(args) - set(allowed))
     if unknown:
         raise OpError(400, f"{op}: unknown arg '{unknown[0]}' (allowed: {sorted(allowed)})")
@@ -116,7 +115,7 @@ def add_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def update_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("update_user", args, {"upn", "set"})
+    only_args("update_user", args, {"upn", "set"})
     _require("update_user", args, "upn", "set")
     if not isinstance(args["set"], dict):
         raise OpError(400, "update_user: arg 'set' must be a mapping of add_user keys")
@@ -130,7 +129,7 @@ def update_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def disable_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("disable_user", args, {"upn"})
+    only_args("disable_user", args, {"upn"})
     _require("disable_user", args, "upn")
     user_id = _user(tenant, "disable_user", "upn", args["upn"])
     tenant.update_user(user_id, {"accountEnabled": False})
@@ -138,7 +137,7 @@ def disable_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def delete_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("delete_user", args, {"upn"})
+    only_args("delete_user", args, {"upn"})
     _require("delete_user", args, "upn")
     user_id = _user(tenant, "delete_user", "upn", args["upn"])
     tenant.soft_delete_user(user_id)
@@ -146,7 +145,7 @@ def delete_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def add_group(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("add_group", args, {"name", "id"})
+    only_args("add_group", args, {"name", "id"})
     _require("add_group", args, "name")
     try:
         record = tenant.create_group(str(args["name"]), args.get("id"))
@@ -156,7 +155,7 @@ def add_group(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def delete_group(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("delete_group", args, {"name"})
+    only_args("delete_group", args, {"name"})
     _require("delete_group", args, "name")
     group_id = _group(tenant, "delete_group", args["name"])
     tenant.delete_group(group_id)
@@ -164,7 +163,7 @@ def delete_group(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def add_member(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("add_member", args, {"group", "user"})
+    only_args("add_member", args, {"group", "user"})
     _require("add_member", args, "group", "user")
     group_id = _group(tenant, "add_member", args["group"])
     member_id = _member(tenant, "add_member", args["user"])
@@ -176,7 +175,7 @@ def add_member(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def remove_member(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("remove_member", args, {"group", "user"})
+    only_args("remove_member", args, {"group", "user"})
     _require("remove_member", args, "group", "user")
     group_id = _group(tenant, "remove_member", args["group"])
     member_id = _member(tenant, "remove_member", args["user"])
@@ -195,7 +194,7 @@ def _calendar_by_name(tenant: TenantDirectory, user_id: str, name: str) -> Recor
 
 
 def add_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("add_calendar", args, {"user", "name", "canEdit", "isDefault"})
+    only_args("add_calendar", args, {"user", "name", "canEdit", "isDefault"})
     _require("add_calendar", args, "user", "name")
     user_id = _user(tenant, "add_calendar", "user", args["user"])
     can_edit, is_default = args.get("canEdit", True), args.get("isDefault", False)
@@ -218,7 +217,7 @@ def add_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 def update_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     """Extension: change a calendar's canEdit (e.g. the share became read-only)."""
-    _only("update_calendar", args, {"user", "name", "canEdit"})
+    only_args("update_calendar", args, {"user", "name", "canEdit"})
     _require("update_calendar", args, "user", "name")
     user_id = _user(tenant, "update_calendar", "user", args["user"])
     calendar = _calendar_by_name(tenant, user_id, str(args["name"]))
@@ -233,7 +232,7 @@ def update_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def remove_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("remove_calendar", args, {"user", "name"})
+    only_args("remove_calendar", args, {"user", "name"})
     _require("remove_calendar", args, "user", "name")
     user_id = _user(tenant, "remove_calendar", "user", args["user"])
     calendar = _calendar_by_name(tenant, user_id, str(args["name"]))
@@ -249,7 +248,7 @@ def remove_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def set_photo(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("set_photo", args, {"user", "content"})
+    only_args("set_photo", args, {"user", "content"})
     _require("set_photo", args, "user")
     if "content" not in args:
         raise OpError(400, "set_photo: missing required arg 'content' (null removes the photo)")
@@ -262,7 +261,7 @@ def set_photo(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 def add_event(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     """Extension: an event that exists in Microsoft 365 (made in Outlook, not by the sync)."""
-    _only("add_event", args, {"user", "calendar", "subject", "start", "end", "timeZone"})
+    only_args("add_event", args, {"user", "calendar", "subject", "start", "end", "timeZone"})
     _require("add_event", args, "user", "subject", "start", "end")
     user_id = _user(tenant, "add_event", "user", args["user"])
     name = str(args.get("calendar") or "Calendar")
@@ -285,7 +284,7 @@ def add_event(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def fault(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    _only("fault", args, {"path", "status", "times", "retry_after"})
+    only_args("fault", args, {"path", "status", "times", "retry_after"})
     _require("fault", args, "path", "status")
     status, times = args["status"], args.get("times", 1)
     retry_after = args.get("retry_after")
@@ -303,7 +302,7 @@ def fault(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 def expire_delta_tokens(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     """Extension: every delta token issued so far answers 410 syncStateNotFound."""
-    _only("expire_delta_tokens", args, set())
+    only_args("expire_delta_tokens", args, set())
     tenant.sync_generation += 1
     return {"sync_generation": tenant.sync_generation}
 
@@ -336,100 +335,3 @@ def apply_op(tenant: TenantDirectory, op: Any, args: Any) -> OpResult:
     if not isinstance(args, dict):
         raise OpError(400, f"{op}: 'args' must be a mapping")
     return handler(tenant, args)
-
-
-# ----------------------------------------------------------------------- seed
-def seed(tenant: TenantDirectory, users: Any, groups: Any) -> dict[str, int]:
-    """Bulk load users and groups (members by UPN, mail, id or nested group name)."""
-    if not isinstance(users, list) or not isinstance(groups, list):
-        raise OpError(400, "seed: 'users' and 'groups' must be lists")
-    for index, args in enumerate(users):
-        if not isinstance(args, dict):
-            raise OpError(400, f"seed: users[{index}] must be a mapping")
-        props = user_props(f"seed users[{index}]", args, allow_id=True)
-        if not props.get("userPrincipalName") and not (
-            props.get("userType") == "Guest" and props.get("mail")
-        ):
-            raise OpError(400, f"seed users[{index}]: missing required arg 'upn'")
-        try:
-            tenant.create_user(props, log=False)
-        except DirectoryError as error:
-            raise OpError(400, f"seed users[{index}]: {error.message}") from error
-    group_ids: list[str] = []
-    for index, spec in enumerate(groups):
-        if not isinstance(spec, dict) or not spec.get("name"):
-            raise OpError(400, f"seed: groups[{index}] needs a 'name'")
-        _only(f"seed groups[{index}]", spec, {"name", "id", "members"})
-        try:
-            group_ids.append(
-                tenant.create_group(str(spec["name"]), spec.get("id"), log=False)["id"]
-            )
-        except DirectoryError as error:
-            raise OpError(400, f"seed groups[{index}]: {error.message}") from error
-    mail_index: dict[str, str] | None = None
-    for index, (spec, group_id) in enumerate(zip(groups, group_ids, strict=True)):
-        for reference in spec.get("members") or []:
-            lowered = str(reference).strip().lower()
-            member_id = tenant.upn_index.get(lowered)
-            if member_id is None and reference in tenant.users:
-                member_id = reference
-            if member_id is None:
-                if mail_index is None:
-                    mail_index = {
-                        (user["mail"] or "").lower(): user_id
-                        for user_id, user in tenant.users.items()
-                        if user["mail"]
-                    }
-                member_id = mail_index.get(lowered) or tenant.find_group(lowered)
-            if member_id is None:
-                raise OpError(
-                    404, f"seed groups[{index}]: member {reference!r} is not a user or group"
-                )
-            if member_id not in tenant.members[group_id]:
-                tenant.add_member(group_id, member_id, log=False)
-    tenant.sync_generation += 1
-    return {"users": len(users), "groups": len(groups)}
-
-
-# ---------------------------------------------------------------------- state
-def user_state(tenant: TenantDirectory, reference: str) -> dict[str, Any]:
-    """The control surface's view of one user: exists/deleted, groups, attributes, mailbox."""
-    user_id = tenant.find_user(reference)
-    deleted = False
-    if user_id is None:
-        user_id = tenant.find_deleted_user(reference)
-        deleted = user_id is not None
-    if user_id is None:
-        return {"exists": False, "deleted": False}
-    record = tenant.deleted_users[user_id] if deleted else tenant.users[user_id]
-    box = tenant.mailbox(user_id)
-    state: dict[str, Any] = {
-        "exists": not deleted,
-        "deleted": deleted,
-        "id": user_id,
-        "groups": [] if deleted else tenant.group_names_of(user_id),
-    }
-    state.update(record)
-    state["calendars"] = {
-        calendar["name"]: {
-            "id": calendar["id"],
-            "canEdit": calendar["canEdit"],
-            "isDefaultCalendar": calendar["isDefaultCalendar"],
-            "events": len(box.events.get(calendar["id"], [])),
-        }
-        for calendar in box.calendars.values()
-    }
-    state["photo_sha256"] = hashlib.sha256(box.photo).hexdigest() if box.photo else None
-    return state
-
-
-def groups_state(tenant: TenantDirectory) -> list[dict[str, Any]]:
-    """Every group with its listed members: UPNs for users, names for nested groups."""
-    listed = []
-    for group in tenant.groups.values():
-        members = [
-            record["userPrincipalName"] if kind == "user" else record["displayName"]
-            for kind, record in tenant.direct_members(group["id"])
-        ]
-        listed.append({"id": group["id"], "name": group["displayName"], "members": members})
-    return listed

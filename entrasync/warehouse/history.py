@@ -1,0 +1,114 @@
+"""Append each run's audit rows to the analysts' history: Parquet under `data/audit/`.
+
+Layout: `<table>/tenant=<tenant>/date=<YYYY-MM-DD>/<run_id>.parquet`, the date being the UTC day
+the run started. Every file is written beside its final name and renamed into place, so readers
+never see half a file. A rerun of the same run id replaces that run's files and nothing else.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import duckdb
+
+from entrasync.settings import data_dir
+from entrasync.warehouse import snapshots
+
+# Each table's rows of one run. `runs` comes last: a run shows in the history once all its rows do.
+EXPORTS: dict[str, str] = {
+    "changes": "SELECT * FROM changes WHERE run_id = $run_id ORDER BY kind, subject",
+    "review_queue": "SELECT * FROM review_queue WHERE run_id = $run_id ORDER BY subject",
+    "validation_results": "SELECT * FROM validation_results WHERE run_id = $run_id",
+    "entra_user_snapshots": snapshots.ENTRA_USERS,
+    "emply_user_snapshots": snapshots.EMPLY_USERS,
+    "runs": "SELECT * FROM runs WHERE run_id = $run_id",
+}
+SNAPSHOT_TABLES = ("entra_user_snapshots", "emply_user_snapshots")
+COMPACTED_PREFIX = "compacted-"
+
+
+def audit_dir() -> Path:
+    """Where the history's Parquet files live (`data/audit/`, moved by ENTRASYNC_DATA_DIR)."""
+    return data_dir() / "audit"
+
+
+def partition_dir(root: Path, table: str, tenant: str, day: str) -> Path:
+    return root / table / f"tenant={tenant}" / f"date={day}"
+
+
+def sql_text(value: str | Path) -> str:
+    """A string as a SQL literal (file paths in COPY and read_parquet)."""
+    return "'" + str(value).replace("'", "''") + "'"
+
+
+def export_run(
+    con: duckdb.DuckDBPyConnection, run_id: str, root: Path | None = None
+) -> dict[str, int]:
+    """Write one run's rows of every table; returns the rows written per table.
+
+    Snapshots are written only while the warehouse's raw tables are this run's complete inputs
+    (the run is the latest and it planned); otherwise any earlier snapshot files are kept.
+    """
+    root = root or audit_dir()
+    run = con.execute(
+        "SELECT tenant, strftime(timezone('UTC', started_at), '%Y-%m-%d') FROM runs"
+        " WHERE run_id = ?",
+        [run_id],
+    ).fetchone()
+    if run is None:
+        raise KeyError(f"no run {run_id!r} in this warehouse")
+    tenant, day = run
+    with_snapshots = snapshots.snapshot_ready(con, run_id)
+    written: dict[str, int] = {}
+    for table, select in EXPORTS.items():
+        if table in SNAPSHOT_TABLES and not with_snapshots:
+            continue
+        directory = partition_dir(root, table, tenant, day)
+        written[table] = write_run_file(con, select, run_id, directory)
+    return written
+
+
+def write_run_file(
+    con: duckdb.DuckDBPyConnection, select: str, run_id: str, directory: Path
+) -> int:
+    """`<directory>/<run_id>.parquet` holds exactly this run's rows (no file when there are none)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    target = directory / f"{run_id}.parquet"
+    scratch = directory / f".{run_id}.parquet.tmp"
+    rows = con.execute(
+        f"COPY ({select}) TO {sql_text(scratch)} (FORMAT parquet)", {"run_id": run_id}
+    ).fetchone()[0]
+    if rows:
+        os.replace(scratch, target)
+    else:
+        scratch.unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+    forget_run_in_compacted(con, directory, run_id)
+    return rows
+
+
+def forget_run_in_compacted(con: duckdb.DuckDBPyConnection, directory: Path, run_id: str) -> None:
+    """A rerun replaces its rows that compaction already merged (rare: a rerun of an old run)."""
+    for merged in sorted(directory.glob(f"{COMPACTED_PREFIX}*.parquet")):
+        source = f"read_parquet({sql_text(merged)}, hive_partitioning = false)"
+        held = con.execute(f"SELECT count(*) FROM {source} WHERE run_id = ?", [run_id]).fetchone()
+        if not held[0]:
+            continue
+        scratch = merged.with_name(f".{merged.name}.tmp")
+        kept = con.execute(
+            f"COPY (SELECT * FROM {source} WHERE run_id <> ?) TO {sql_text(scratch)}"
+            " (FORMAT parquet)",
+            [run_id],
+        ).fetchone()[0]
+        if kept:
+            os.replace(scratch, merged)
+        else:
+            scratch.unlink()
+            merged.unlink()
+
+
+def tables_with_files(root: Path | None = None) -> list[str]:
+    """The exported tables that have at least one Parquet file."""
+    root = root or audit_dir()
+    return [table for table in EXPORTS if next((root / table).glob("*/*/*.parquet"), None)]

@@ -49,9 +49,52 @@ def _emulators_serve(args: argparse.Namespace) -> int:
 
 
 def _query(args: argparse.Namespace) -> int:
-    from entrasync.warehouse.query import print_query
+    if args.tenant:
+        from entrasync.warehouse.query import print_query
 
-    print_query(args.tenant, args.sql)
+        print_query(args.tenant, args.sql)
+    else:
+        from entrasync.warehouse.history_views import print_history_query
+
+        print_history_query(args.sql)
+    return 0
+
+
+def _history_views(args: argparse.Namespace) -> int:
+    from entrasync.warehouse.history_views import build_views
+
+    print(f"history views: {build_views()}")
+    return 0
+
+
+def _history_compact(args: argparse.Namespace) -> int:
+    from datetime import date
+
+    from entrasync.warehouse.history_compact import compact
+
+    before = date.fromisoformat(args.before) if args.before else None
+    merged = compact(before=before)
+    print(f"compacted {len(merged)} partitions")
+    return 0
+
+
+def _history_export(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from entrasync.warehouse import history
+    from entrasync.warehouse.db import warehouse_path
+
+    path = warehouse_path(args.tenant)
+    if not path.exists():
+        raise EntrasyncError(f"no warehouse for tenant {args.tenant!r} at {path}")
+    with duckdb.connect(str(path), read_only=True) as con:
+        if args.run_id:
+            for run_id in args.run_id:
+                history.export_run(con, run_id)
+            exported = args.run_id
+        else:
+            exported = history.export_missing_runs(con, args.tenant)
+    print(f"tenant {args.tenant}: {len(exported)} runs written to {history.audit_dir()}")
     return 0
 
 
@@ -69,6 +112,20 @@ def _explain(args: argparse.Namespace) -> int:
     return 0
 
 
+def _validation(args: argparse.Namespace) -> int:
+    import duckdb
+
+    from entrasync.validation.report import print_validation
+    from entrasync.warehouse.db import warehouse_path
+
+    path = warehouse_path(args.tenant)
+    if not path.exists():
+        raise EntrasyncError(f"no warehouse for tenant {args.tenant!r} at {path}")
+    with duckdb.connect(str(path), read_only=True) as con:
+        print_validation(con, args.run, sys.stdout)
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="entrasync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -83,15 +140,36 @@ def build_parser() -> argparse.ArgumentParser:
     sync.add_argument("--tenants-file", default=None)
     sync.set_defaults(handler=_sync)
 
-    query = commands.add_parser("query", help="SQL against a tenant's warehouse (read-only)")
-    query.add_argument("--tenant", required=True)
+    query = commands.add_parser(
+        "query", help="SQL against the audit history of every tenant, or one tenant's warehouse"
+    )
+    query.add_argument("--tenant", help="query this tenant's warehouse file instead (read-only)")
     query.add_argument("sql")
     query.set_defaults(handler=_query)
+
+    history = commands.add_parser("history", help="the analysts' audit history (Parquet)")
+    history_commands = history.add_subparsers(dest="history_command", required=True)
+    views = history_commands.add_parser("views", help="create or refresh data/audit.duckdb")
+    views.set_defaults(handler=_history_views)
+    compact = history_commands.add_parser("compact", help="merge each day's small files into one")
+    compact.add_argument("--before", help="only days before this YYYY-MM-DD (default: today)")
+    compact.set_defaults(handler=_history_compact)
+    export = history_commands.add_parser(
+        "export", help="write a tenant's runs the history lacks (or --run-id ones again)"
+    )
+    export.add_argument("--tenant", required=True)
+    export.add_argument("--run-id", action="append")
+    export.set_defaults(handler=_history_export)
 
     explain = commands.add_parser("explain", help="why a user was (or was not) changed")
     explain.add_argument("--tenant", required=True)
     explain.add_argument("--user", required=True, help="username, e-mail or UPN")
     explain.set_defaults(handler=_explain)
+
+    validation = commands.add_parser("validation", help="the failed expectations of a run")
+    validation.add_argument("--tenant", required=True)
+    validation.add_argument("--run", default=None, help="run id or its prefix (default: latest)")
+    validation.set_defaults(handler=_validation)
 
     scenario = commands.add_parser("scenario", help="scenario files (SPEC)")
     scenario_commands = scenario.add_subparsers(dest="scenario_command", required=True)
@@ -103,6 +181,10 @@ def build_parser() -> argparse.ArgumentParser:
     emulator_commands = emulators.add_subparsers(dest="emulators_command", required=True)
     serve = emulator_commands.add_parser("serve", help="run the emulators until Ctrl-C")
     serve.set_defaults(handler=_emulators_serve)
+
+    from entrasync.ops.commands import add_ops_commands
+
+    add_ops_commands(commands)  # rerun-failed, secrets set, automations install
     return parser
 
 

@@ -14,11 +14,17 @@ import yaml
 from entrasync.launch import run_sync
 from entrasync.settings import data_dir, load_tenants
 from entrasync.warehouse.db import warehouse_path
+from entrasync.warehouse.history import audit_dir
+from entrasync.warehouse.history_views import build_views
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 EXAMPLE_QUERY = (
     "SELECT kind, rule_id, count(*) AS changes FROM changes "
     "WHERE outcome = 'applied' GROUP BY ALL ORDER BY changes DESC;"
+)
+HISTORY_QUERY = (
+    "SELECT tenant, date, status, count(*) AS runs, sum(applied) AS applied FROM runs "
+    "GROUP BY ALL ORDER BY ALL;"
 )
 
 
@@ -77,5 +83,7 @@ def run_demo(out: TextIO) -> int:
             if first["status"] != "completed" or second["status"] != "completed" or real_changes:
                 print(f"demo FAILED: second sync planned {real_changes}", file=out)
                 return 1
+    print(f"\nanalyst history: {audit_dir()} (Parquet), views in {build_views()}", file=out)
+    print(f'try: uv run entrasync query "{HISTORY_QUERY}"', file=out)
     print(f"\ndemo done in {time.monotonic() - started:.1f} s (data in {data_dir()})", file=out)
     return 0

@@ -14,7 +14,7 @@ def run_sync(
     tenants_file: str | None = None,
 ) -> dict:
     """One real run of the sync-tenant flow; the summary also for failed or blocked runs."""
-    from flows.sync_tenant import sync_tenant
+    from flows.sync_tenant import TenantRunNotCompleted, sync_tenant
 
     state = sync_tenant(
         tenant=tenant,
@@ -24,6 +24,8 @@ def run_sync(
         return_state=True,
     )
     result = state.result(raise_on_failure=False)
+    if isinstance(result, TenantRunNotCompleted):  # failed or blocked: the summary says why
+        return result.summary
     if isinstance(result, BaseException):
         raise result
     return result

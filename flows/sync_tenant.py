@@ -9,11 +9,23 @@ from prefect.states import Completed, Failed, State
 
 from entrasync.settings import Endpoints, default_tenants_file, load_tenant
 from entrasync.sync.context import RunContext
+from tasks.artifacts import publish_run_artifacts
 from tasks.audit import finish_run, start_run
+from tasks.concurrency import one_run_per_tenant
 from tasks.extract import extract_emply, extract_entra
+from tasks.mailboxes import extract_mailboxes
 from tasks.plan import plan
 from tasks.validate import validate_inputs, validate_plan
 from tasks.write import write_emply
+from tasks.write_entra import write_entra
+
+
+class TenantRunNotCompleted(Exception):
+    """A failed or blocked run's outcome, as the exception its Failed state carries."""
+
+    def __init__(self, summary: dict) -> None:
+        super().__init__(f"tenant {summary['tenant']} {summary['status']}: {summary['error']}")
+        self.summary = summary
 
 
 def _run_id() -> str:
@@ -27,6 +39,11 @@ def sync_tenant(
     allow_deactivations: bool = False,
     tenants_file: str | None = None,
 ) -> State:
+    with one_run_per_tenant(tenant):  # on a Prefect server: a second run of the tenant waits
+        return _sync(tenant, dry_run, allow_deactivations, tenants_file)
+
+
+def _sync(tenant: str, dry_run: bool, allow_deactivations: bool, tenants_file: str | None) -> State:
     settings = load_tenant(tenants_file or default_tenants_file(), tenant)
     ctx = RunContext(settings, _run_id(), Endpoints.from_env(), dry_run, allow_deactivations)
     start_run(ctx)
@@ -34,6 +51,7 @@ def sync_tenant(
     try:
         extract_entra(ctx)
         extract_emply(ctx)
+        extract_mailboxes(ctx)  # R8/R9; with calendar sync off it still reads Emply's
         validate_inputs(ctx)
         plan(ctx)
         blocked = validate_plan(ctx)
@@ -44,10 +62,12 @@ def sync_tenant(
         else:
             wrote = True
             write_emply(ctx)
+            write_entra(ctx)  # R7 and Emply-made events (R9)
             status = "completed"
     except Exception as exc:  # the run is recorded as failed with the reason, then reported
         error = f"{type(exc).__name__}: {exc}"
     summary = finish_run(ctx, status, error, wrote)
+    publish_run_artifacts(ctx, summary)
     return _final_state(summary)
 
 
@@ -60,4 +80,6 @@ def _final_state(summary: dict) -> State:
         return Completed(message=message, data=summary)
     if summary["status"] == "planned":
         return Completed(name="Planned", message=message, data=summary)
-    return Failed(name=summary["status"].capitalize(), message=message, data=summary)
+    # a Failed state's data must be an exception: a worker's engine raises it at the end
+    failure = TenantRunNotCompleted(summary)
+    return Failed(name=summary["status"].capitalize(), message=message, data=failure)

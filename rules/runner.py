@@ -10,7 +10,10 @@ from entrasync.settings import TenantSettings
 
 RULES_DIR = Path(__file__).parent
 # One file per rule family, in the order their decisions depend on each other.
-RULE_FILES = ["link.sql", "create.sql", "status.sql", "roles.sql"]
+RULE_FILES = [
+    "link.sql", "create.sql", "status.sql", "roles.sql",
+    "pictures.sql", "calendars.sql", "writeback.sql",
+]  # fmt: skip
 
 
 def rule_paths() -> list[Path]:

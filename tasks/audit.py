@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from prefect import task
+import duckdb
+from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from entrasync.sync.context import RunContext
-from entrasync.warehouse import audit, state
+from entrasync.warehouse import audit, history, state
 from entrasync.warehouse.db import connect
 
 
@@ -32,6 +33,13 @@ def finish_run(ctx: RunContext, status: str, error: str | None, wrote: bool) -> 
         if wrote:
             state.refresh_links(con, ctx.run_id)
         audit.finish_run(con, ctx.run_id, status, error)
+        try:
+            history.export_run(con, ctx.run_id)
+        except (OSError, duckdb.Error) as exc:  # the sync is done; only its history copy is late
+            get_run_logger().warning(
+                "analyst history not written for run %s (%s); write it later with "
+                "`entrasync history export --tenant %s`", ctx.run_id, exc, ctx.tenant,
+            )  # fmt: skip
         return {
             "tenant": ctx.tenant,
             "run_id": ctx.run_id,

@@ -10,14 +10,18 @@ from entrasync.sync.clients import emply_client, graph_client
 from entrasync.sync.context import RunContext
 from entrasync.warehouse import audit
 from entrasync.warehouse.db import connect
+from tasks.artifacts import report_extract_progress
+from tasks.concurrency import graph_request_hook
 
 
 @task(name="extract-entra", cache_policy=NO_CACHE)
 def extract_entra(ctx: RunContext) -> dict[str, int]:
-    with connect(ctx.tenant) as con, graph_client(ctx) as client:
+    report_extract_progress(ctx, 0, "reading Entra users, groups, members, deleted users")
+    with connect(ctx.tenant) as con, graph_client(ctx, graph_request_hook()) as client:
         counts = extract.extract_entra(con, client, ctx.settings)
         audit.record_extract_counts(con, ctx.run_id, counts)
-        return counts
+    report_extract_progress(ctx, 50, f"Entra read {_rows(counts)}; reading Emply exports")
+    return counts
 
 
 @task(name="extract-emply", cache_policy=NO_CACHE)
@@ -25,4 +29,9 @@ def extract_emply(ctx: RunContext) -> dict[str, int]:
     with connect(ctx.tenant) as con, emply_client(ctx) as client:
         counts = extract.extract_emply(con, client, ctx.settings)
         audit.record_extract_counts(con, ctx.run_id, counts)
-        return counts
+    report_extract_progress(ctx, 100, f"Emply read {_rows(counts)}")
+    return counts
+
+
+def _rows(counts: dict[str, int]) -> str:
+    return "(" + ", ".join(f"{table} {rows}" for table, rows in counts.items()) + ")"

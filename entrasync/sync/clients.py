@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from typing import Any
+
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.sync.context import RunContext
 
 
-def graph_client(ctx: RunContext) -> GraphClient:
+def graph_client(
+    ctx: RunContext, before_request: Callable[[], AbstractContextManager[Any]] | None = None
+) -> GraphClient:
     return GraphClient(
         tenant_id=ctx.settings.tenant_id,
         client_id=ctx.settings.client_id,
@@ -15,6 +21,7 @@ def graph_client(ctx: RunContext) -> GraphClient:
         authority_host=ctx.endpoints.authority_host,
         graph_url=ctx.endpoints.graph_url,
         ca_bundle=ctx.endpoints.ca_bundle,
+        before_request=before_request,
     )
 
 

@@ -16,11 +16,17 @@ def check_settings_against_inputs(
     Returns the connected groups that existed in an earlier run and are gone now (deleted in
     Entra): their members go out of scope (R3) and the run says so.
     """
-    roles = {row[0].lower() for row in con.execute("SELECT name FROM emply_roles").fetchall()}
-    groups = {
-        row[0].strip().lower()
-        for row in con.execute("SELECT display_name FROM entra_groups").fetchall()
+    roles = {
+        row[0].strip().lower(): row[0]
+        for row in con.execute("SELECT name FROM emply_roles WHERE name IS NOT NULL").fetchall()
     }
+    # Entra does not keep display names unique: a name that means two groups is not a mapping.
+    groups = dict(
+        con.execute(
+            "SELECT lower(trim(display_name)), list_sort(list(id)) FROM entra_groups"
+            " WHERE display_name IS NOT NULL GROUP BY ALL"
+        ).fetchall()
+    )
     seen_before = {
         row[0].strip().lower()
         for row in con.execute(
@@ -30,12 +36,18 @@ def check_settings_against_inputs(
     deleted = []
     for index, mapping in enumerate(settings.groups):
         key = f"{settings.source}: {settings.name}.groups[{index}]"
-        if mapping.role.lower() not in roles:
+        if mapping.role.strip().lower() not in roles:
             raise InputError(
                 f"{key}.role: role {mapping.role!r} does not exist in Emply "
-                f"(known roles: {', '.join(sorted(roles)) or 'none'})"
+                f"(known roles: {', '.join(sorted(roles.values())) or 'none'})"
             )
-        if mapping.group.strip().lower() not in groups:
+        group_ids = groups.get(mapping.group.strip().lower(), [])
+        if len(group_ids) > 1:
+            raise InputError(
+                f"{key}.group: {len(group_ids)} Entra groups are named {mapping.group!r} "
+                f"(ids {', '.join(group_ids)}); rename all but one in Entra"
+            )
+        if not group_ids:
             if mapping.group.strip().lower() in seen_before:
                 deleted.append(mapping.group)
             else:

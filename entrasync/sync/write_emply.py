@@ -8,9 +8,12 @@ from typing import Any
 import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
+from entrasync.sync.write_calendars import MAILBOX_KINDS, write_mailbox_change
 from entrasync.warehouse import audit
 
-EMPLY_KINDS = ("link_user", "create_user", "activate_user", "deactivate_user", "set_roles")
+EMPLY_KINDS = (
+    "link_user", "create_user", "activate_user", "deactivate_user", "set_roles", *MAILBOX_KINDS,
+)  # fmt: skip
 
 
 def _create_user(client: EmplyClient, change: dict[str, Any]) -> dict[str, Any]:
@@ -36,8 +39,12 @@ UPDATE_FIELDS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
 }
 
 
-def write_one(client: EmplyClient, change: dict[str, Any]) -> dict[str, Any] | None:
+def write_one(
+    client: EmplyClient, change: dict[str, Any], con: duckdb.DuckDBPyConnection | None = None
+) -> dict[str, Any] | None:
     """Apply one change; returns what later runs need to know (a new user's id)."""
+    if change["kind"] in MAILBOX_KINDS:  # R8/R9: photo bytes and calendar ids come from `con`
+        return write_mailbox_change(con, client, change)
     if change["kind"] == "create_user":
         return _create_user(client, change)
     client.update_user(change["emply_user_id"], **UPDATE_FIELDS[change["kind"]](change["after"]))
@@ -65,7 +72,7 @@ def write_emply_changes(
             counts["skipped"] += 1
             continue
         try:
-            result = write_one(client, change)
+            result = write_one(client, change, con)
         except Exception as exc:  # recorded per change; the run ends failed
             audit.record_outcome(con, run_id, change["change_id"], "failed", str(exc))
             counts["failed"] += 1

@@ -62,6 +62,10 @@ PLAN_FRAMES_SQL = {
     "planned_changes": """
         SELECT kind, subject, emply_user_id, entra_object_id,
                kind || ' of ' || coalesce(emply_user_id, entra_object_id, subject)
+                   -- a calendar, an Emply-made event or a group is an object of its own (R7, R9)
+                   || coalesce(' / ' || coalesce(after ->> 'event_id', after ->> 'calendar_id',
+                                                 after ->> 'entra_calendar_id',
+                                                 after ->> 'group_id'), '')
                    AS kind_and_object
         FROM planned_changes
         WHERE kind <> 'finding'

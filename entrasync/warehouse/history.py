@@ -7,6 +7,7 @@ never see half a file. A rerun of the same run id replaces that run's files and 
 
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path
 
@@ -72,7 +73,7 @@ def export_run(
 def write_run_file(
     con: duckdb.DuckDBPyConnection, select: str, run_id: str, directory: Path
 ) -> int:
-    """`<directory>/<run_id>.parquet` holds exactly this run's rows (no file when there are none)."""
+    """`<directory>/<run_id>.parquet` holds exactly this run's rows (no file when it has none)."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / f"{run_id}.parquet"
     scratch = directory / f".{run_id}.parquet.tmp"
@@ -85,6 +86,8 @@ def write_run_file(
         scratch.unlink(missing_ok=True)
         target.unlink(missing_ok=True)
     forget_run_in_compacted(con, directory, run_id)
+    with contextlib.suppress(OSError):  # removes the folder only when it is empty
+        directory.rmdir()
     return rows
 
 
@@ -112,3 +115,30 @@ def tables_with_files(root: Path | None = None) -> list[str]:
     """The exported tables that have at least one Parquet file."""
     root = root or audit_dir()
     return [table for table in EXPORTS if next((root / table).glob("*/*/*.parquet"), None)]
+
+
+def exported_run_ids(con: duckdb.DuckDBPyConnection, tenant: str, root: Path) -> set[str]:
+    """Runs of the tenant whose export finished (their `runs` file is written last)."""
+    files = sorted((root / "runs" / f"tenant={tenant}").glob("*/*.parquet"))
+    if not files:
+        return set()
+    listed = "[" + ", ".join(sql_text(path) for path in files) + "]"
+    rows = con.execute(
+        f"SELECT DISTINCT run_id FROM read_parquet({listed}, hive_partitioning = false)"
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def export_missing_runs(
+    con: duckdb.DuckDBPyConnection, tenant: str, root: Path | None = None
+) -> list[str]:
+    """Export the tenant's runs the history lacks (older runs, or an export that failed)."""
+    root = root or audit_dir()
+    done = exported_run_ids(con, tenant, root)
+    runs = con.execute(
+        "SELECT run_id FROM runs WHERE tenant = ? ORDER BY started_at", [tenant]
+    ).fetchall()
+    missing = [run_id for (run_id,) in runs if run_id not in done]
+    for run_id in missing:
+        export_run(con, run_id, root)
+    return missing

@@ -210,3 +210,118 @@ CREATE TABLE IF NOT EXISTS validation_results (
     unexpected_count  BIGINT,           -- rows that broke it
     sample            JSON              -- a few offending values
 );
+
+------------------------------------------------------------------------------------------------
+-- Mailboxes (R8 pictures, R9 calendars): raw extracts, replaced by each run's mailbox read.
+-- Times are text in one form, UTC 'YYYY-MM-DDTHH:MM:SSZ', so both sides compare as written.
+------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS emply_calendars (
+    user_id            VARCHAR, -- emply_users.user_id whose calendar it is
+    calendar_id        VARCHAR, -- Emply calendar id
+    name               VARCHAR,
+    enabled            BOOLEAN, -- the user's choice: its events are synced (kept by the sync, R9)
+    can_disable        BOOLEAN, -- false for the default calendar, which stays enabled (R9)
+    entra_calendar_id  VARCHAR  -- the Entra calendar it mirrors; null: made in Emply, never touched
+);
+
+CREATE TABLE IF NOT EXISTS emply_events (
+    event_id        VARCHAR, -- Emply event id
+    user_id         VARCHAR, -- emply_users.user_id
+    calendar_id     VARCHAR, -- emply_calendars.calendar_id
+    subject         VARCHAR,
+    start_at        VARCHAR, -- UTC text
+    end_at          VARCHAR, -- UTC text
+    source          VARCHAR, -- 'entra': synced in by set_events; 'emply': made in Emply
+    entra_event_id  VARCHAR  -- the Entra event it mirrors, or the copy an Emply-made one became
+);
+
+CREATE TABLE IF NOT EXISTS emply_event_outbox (
+    event_id           VARCHAR, -- an Emply-made event not yet created in Microsoft 365
+    user_id            VARCHAR, -- emply_users.user_id
+    calendar_id        VARCHAR, -- emply_calendars.calendar_id it was made in
+    entra_calendar_id  VARCHAR, -- the Entra calendar that calendar mirrors, if any
+    subject            VARCHAR,
+    start_at           VARCHAR, -- UTC text
+    end_at             VARCHAR  -- UTC text
+);
+
+CREATE TABLE IF NOT EXISTS mailbox_reads (
+    entra_object_id  VARCHAR, -- an Entra user whose mailbox this run asked for
+    what             VARCHAR, -- 'calendars' or 'photo'
+    status           INTEGER, -- Graph's answer: 200, or 404 (no mailbox, no photo)
+    error            VARCHAR  -- Graph's error message when status is not 200
+);
+
+CREATE TABLE IF NOT EXISTS entra_calendars (
+    entra_object_id  VARCHAR, -- the Entra user owning the mailbox
+    calendar_id      VARCHAR, -- Entra calendar id
+    name             VARCHAR,
+    can_edit         BOOLEAN, -- editor or owner; only these are synced (R9)
+    is_default       BOOLEAN, -- the mailbox's default calendar
+    events_read      BOOLEAN  -- its calendarView was read this run (entra_events holds the window)
+);
+
+CREATE TABLE IF NOT EXISTS entra_events (
+    entra_object_id  VARCHAR, -- the Entra user owning the mailbox
+    calendar_id      VARCHAR, -- entra_calendars.calendar_id
+    event_id         VARCHAR, -- Entra event id (occurrences of a series have their own)
+    subject          VARCHAR,
+    start_at         VARCHAR, -- UTC text
+    end_at           VARCHAR  -- UTC text
+);
+
+CREATE TABLE IF NOT EXISTS entra_photos (
+    entra_object_id  VARCHAR, -- a linked Entra user without an employee profile (R8)
+    media_etag       VARCHAR, -- Graph's @odata.mediaEtag; null: no photo
+    content_type     VARCHAR, -- e.g. image/jpeg
+    sha256           VARCHAR, -- hex SHA-256 of the photo bytes; null: no photo
+    size_bytes       BIGINT
+);
+
+CREATE TABLE IF NOT EXISTS entra_photo_content (
+    entra_object_id  VARCHAR, -- photo bytes read this run for a set_photo; never in the audit
+    sha256           VARCHAR, -- hex SHA-256 of content
+    content          BLOB
+);
+
+CREATE TABLE IF NOT EXISTS run_calendar_window (
+    run_id        VARCHAR, -- runs.run_id of the current run
+    calendars_on  BOOLEAN, -- sync_calendars and the tenant enabled; off: synced calendars go (R9)
+    window_start  VARCHAR, -- UTC text: events from here (midnight UTC of the run's day)
+    window_end    VARCHAR  -- UTC text: to here (window_start + calendar_window_days)
+);
+
+-- State: the last photo seen per Entra user, so unchanged photos are not downloaded again (R8).
+CREATE TABLE IF NOT EXISTS entra_photo_seen (
+    entra_object_id  VARCHAR PRIMARY KEY, -- Entra user
+    media_etag       VARCHAR,             -- @odata.mediaEtag when last downloaded
+    content_type     VARCHAR,
+    sha256           VARCHAR,             -- hex SHA-256 of those bytes
+    size_bytes       BIGINT,
+    run_id           VARCHAR              -- run that downloaded them
+);
+
+------------------------------------------------------------------------------------------------
+-- State: incremental (delta) reads of the Entra directory (entrasync/sync/extract_directory.py).
+-- With stored deltaLinks a run patches entra_users, entra_groups and entra_group_members with
+-- Graph's changes instead of replacing them; the tables then hold what a full read would give.
+-- No links (first run), a 410 from Graph or another fingerprint (tenant, Graph URL, connected
+-- groups, transitive flag) means a full read, which stores new links in the same transaction.
+------------------------------------------------------------------------------------------------
+CREATE TABLE IF NOT EXISTS entra_delta_links (
+    collection   VARCHAR PRIMARY KEY,  -- 'users' or 'groups'
+    delta_link   VARCHAR NOT NULL,     -- Graph's @odata.deltaLink without the Graph base URL
+    fingerprint  VARCHAR NOT NULL,     -- hash of what the tables were read under (see above)
+    saved_at     TIMESTAMPTZ NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS entra_memberships (
+    group_id     VARCHAR NOT NULL, -- a tracked group (entra_tracked_groups)
+    member_id    VARCHAR NOT NULL, -- its direct member as Graph last reported it (may be gone since)
+    member_type  VARCHAR NOT NULL  -- 'user' or 'group'
+);
+
+CREATE TABLE IF NOT EXISTS entra_tracked_groups (
+    group_id  VARCHAR PRIMARY KEY -- a connected group, or (transitive) one nested below it, whose
+                                  -- direct members entra_memberships holds in full
+);

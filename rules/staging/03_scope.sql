@@ -1,8 +1,12 @@
 -- Staging: connected groups resolved to Entra ids, and the in-scope users (SPEC "in scope").
+-- A role is Emply's role of that name (trimmed, any case), so D and R compare as Emply spells them.
 CREATE OR REPLACE TEMP VIEW stg_connected_groups AS
-SELECT c.group_name, c.role, g.id AS group_id
+SELECT c.group_name, coalesce(r.name, c.role) AS role, g.id AS group_id
 FROM connected_groups c
-LEFT JOIN entra_groups g ON lower(trim(g.display_name)) = lower(trim(c.group_name));
+LEFT JOIN entra_groups g ON lower(trim(g.display_name)) = lower(trim(c.group_name))
+LEFT JOIN (
+    SELECT lower(trim(name)) AS role_key, min(name) AS name FROM emply_roles GROUP BY role_key
+) r ON r.role_key = lower(trim(c.role));
 
 CREATE OR REPLACE TEMP VIEW stg_in_scope AS
 SELECT

@@ -112,6 +112,13 @@ class EmplyClient:
     def read_calendars(self, export_id: str = "calendars") -> list[dict[str, Any]]:
         return map_rows("calendars", f"export '{export_id}'", self.read_export(export_id))
 
+    def read_events(
+        self, export_id: str, from_: datetime | str, to: datetime | str
+    ) -> list[dict[str, Any]]:
+        """Events of every user's calendars in the window [from_, to) (R9)."""
+        rows = self.read_export(export_id, from_, to)
+        return map_rows("events", f"export '{export_id}'", rows)
+
     # ---- users and employees -----------------------------------------------------------------
 
     def list_roles(self) -> list[dict[str, Any]]:

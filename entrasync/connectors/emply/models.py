@@ -133,6 +133,20 @@ def emply_outbox_event_row(reader: RowReader) -> dict[str, Any]:
     }
 
 
+def emply_event_row(reader: RowReader) -> dict[str, Any]:
+    """An event of a user's Emply calendar (R9) from an events export row."""
+    return {
+        "event_id": reader.text("eventId", required=True),
+        "user_id": reader.text("userId", required=True),
+        "calendar_id": reader.text("calendarId", required=True),
+        "subject": reader.text("subject"),
+        "start": reader.text("start", required=True),
+        "end": reader.text("end", required=True),
+        "source": reader.choice("source", {"entra": "entra", "emply": "emply"}),
+        "entra_event_id": reader.text("entraEventId"),
+    }
+
+
 # row mapper, the source field naming a row, and the key that must be unique in a listing
 ROW_KINDS: dict[str, tuple[Callable[[RowReader], dict[str, Any]], str, str | None]] = {
     "users": (emply_user_row, "userId", "user_id"),
@@ -140,6 +154,7 @@ ROW_KINDS: dict[str, tuple[Callable[[RowReader], dict[str, Any]], str, str | Non
     "roles": (emply_role_row, "name", "name"),
     "calendars": (emply_calendar_row, "calendarId", None),
     "outbox": (emply_outbox_event_row, "eventId", "event_id"),
+    "events": (emply_event_row, "eventId", "event_id"),
 }
 
 

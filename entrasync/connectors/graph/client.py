@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
 from urllib.parse import quote
@@ -21,6 +22,7 @@ from entrasync.connectors.graph.models import (
     MEMBER_SELECT,
     USER_SELECT,
 )
+from entrasync.connectors.graph.pacing import ResourceUnitPacer, resource_unit_cost
 from entrasync.connectors.graph.paging import PageStream
 from entrasync.connectors.http import backoff_seconds, retry_after_seconds, tls_context
 
@@ -53,6 +55,8 @@ class GraphClient:
         page_size: int = 999,
         token_provider: Callable[[], str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
+        before_request: Callable[[], AbstractContextManager[Any]] | None = None,
+        pacer: ResourceUnitPacer | None = None,
     ) -> None:
         if not 1 <= page_size <= 999:
             raise ValueError(f"page_size must be 1..999 (Graph's $top limit), got {page_size}")
@@ -73,6 +77,10 @@ class GraphClient:
         self._max_backoff_s = max_backoff_s
         self._page_size = page_size
         self._sleep = sleep
+        # held around each HTTP request, e.g. a slot of a limit shared by all workers
+        self._before_request = before_request or nullcontext
+        # spends identity resource units before each request (shared by this client's threads)
+        self.pacer = pacer
 
     def __repr__(self) -> str:
         return f"GraphClient(tenant_id={self.tenant_id!r}, graph_url={self.graph_url!r})"
@@ -300,10 +308,13 @@ class GraphClient:
         attempt = 0
         while True:
             auth = {"Authorization": f"Bearer {self._token_provider()}"}
+            if self.pacer is not None:
+                self.pacer.take(resource_unit_cost(method, str(url), params))
             try:
-                response = self._http.request(
-                    method, url, params=params, json=json, headers={**(headers or {}), **auth}
-                )
+                with self._before_request():
+                    response = self._http.request(
+                        method, url, params=params, json=json, headers={**(headers or {}), **auth}
+                    )
             except httpx.TransportError as exc:
                 failure = f"{type(exc).__name__}: {exc}"
                 if not _safe_to_resend(method, exc):
@@ -322,6 +333,8 @@ class GraphClient:
                 wait = None
                 if status in RETRY_AFTER_STATUSES:
                     wait = retry_after_seconds(response.headers)
+                if status == 429 and self.pacer is not None:
+                    self.pacer.hold_off(wait if wait is not None else 1.0)
             if attempt >= self._max_retries:
                 raise GraphReadError(method, path, attempt + 1, failure)
             wait = wait if wait is not None else backoff_seconds(attempt, self._max_backoff_s)

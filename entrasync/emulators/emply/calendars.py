@@ -106,7 +106,7 @@ def calendar_events(state: CustomerState, calendar: Calendar) -> list[Event]:
     return sorted(events, key=lambda e: (e.starts_at, e.subject))
 
 
-def _in_window(event: Event, window_from: datetime, window_to: datetime) -> bool:
+def event_in_window(event: Event, window_from: datetime, window_to: datetime) -> bool:
     if event.starts_at >= window_to:
         return False
     return event.ends_at > window_from or event.starts_at >= window_from
@@ -130,7 +130,7 @@ def replace_synced_events(
         if event.source == "emply":
             if event.entra_event_id:
                 pushed_ids.add(event.entra_event_id)
-        elif _in_window(event, *window) or event.entra_event_id in incoming_ids:
+        elif event_in_window(event, *window) or event.entra_event_id in incoming_ids:
             _drop(state, event)
             removed += 1
     added = 0

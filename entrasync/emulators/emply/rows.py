@@ -3,8 +3,9 @@
 from datetime import UTC, datetime
 from typing import Any
 
-from entrasync.emulators.emply.calendars import outbox
+from entrasync.emulators.emply.calendars import calendar_events, event_in_window, outbox
 from entrasync.emulators.emply.errors import not_found
+from entrasync.emulators.emply.fields import parse_time
 from entrasync.emulators.emply.models import Calendar, Employee, Event, Role, User
 from entrasync.emulators.emply.state import CustomerState
 
@@ -13,6 +14,7 @@ EXPORT_NAMES = {
     "employees": "Employees",
     "roles": "Roles",
     "calendars": "Calendars",
+    "events": "Events",
 }
 
 
@@ -96,8 +98,29 @@ def outbox_rows(state: CustomerState) -> list[dict[str, Any]]:
     return rows
 
 
-def export_rows(state: CustomerState, kind: str) -> list[dict[str, Any]]:
+def event_rows(
+    state: CustomerState, window_from: str | None, window_to: str | None
+) -> list[dict[str, Any]]:
+    """Events of live users' calendars; with from/to, only those in that window."""
+    window = (
+        parse_time(window_from or "0001-01-01T00:00:00+00:00", "query parameter 'from'"),
+        parse_time(window_to or "9999-12-31T00:00:00+00:00", "query parameter 'to'"),
+    )
+    rows = []
+    for user in state.users.values():
+        for calendar in [] if user.deleted else user.calendars.values():
+            for event in calendar_events(state, calendar):
+                if event_in_window(event, *window):
+                    rows.append(event_row(event, calendar))
+    return rows
+
+
+def export_rows(
+    state: CustomerState, kind: str, window_from: str | None = None, window_to: str | None = None
+) -> list[dict[str, Any]]:
     live_users = [u for u in state.users.values() if not u.deleted]
+    if kind == "events":
+        return event_rows(state, window_from, window_to)
     if kind == "users":
         return [user_row(u) for u in live_users]
     if kind == "employees":
@@ -120,5 +143,5 @@ def export_package(
         "from": window_from,
         "to": window_to,
         "generated": datetime.now(UTC).isoformat(timespec="seconds").replace("+00:00", "Z"),
-        "data": export_rows(state, kinds[0]),
+        "data": export_rows(state, kinds[0], window_from, window_to),
     }

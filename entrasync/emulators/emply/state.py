@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from entrasync.emulators.emply.errors import bad_request, conflict, not_found
 from entrasync.emulators.emply.models import Counters, Employee, Event, Fault, Role, User
 
-EXPORT_KINDS = ("users", "employees", "roles", "calendars")
+EXPORT_KINDS = ("users", "employees", "roles", "calendars", "events")
 
 
 def new_id() -> str:

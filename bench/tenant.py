@@ -1,0 +1,66 @@
+"""The benchmark tenant: generated, seeded into the stack, and described in a tenants file."""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from bench.stack_process import StackProcess
+from entrasync.emulators.generate import TenantShape, generate
+from entrasync.emulators.seed_stack import StackTenant, seed_stack
+
+TENANT = "bench"
+ENTRA_TENANT_ID = "7d3c0b52-bench-4e6f-9c11-000000000100"
+SECRET_ENV = "ENTRASYNC_BENCH_SECRET"
+EMPLY_KEY_ENV = "ENTRASYNC_BENCH_EMPLY_KEY"
+
+
+def shape_for(users: int, seed: int = 1) -> TenantShape:
+    """The issue's proportions: 100k users, 2,000 groups, 500,000 memberships."""
+    return TenantShape(users=users, groups=max(users // 50, 11), memberships=users * 5, seed=seed)
+
+
+@dataclass
+class BenchTenant:
+    name: str
+    tenants_file: Path
+    env: dict[str, str]
+    generated: dict[str, Any]
+    target: StackTenant
+
+
+def tenants_yaml(generated: dict[str, Any], max_deactivations: int) -> dict[str, Any]:
+    return {"tenants": [{
+        "name": TENANT, "tenant_id": ENTRA_TENANT_ID, "client_id": "bench-app",
+        "credential": {"env": SECRET_ENV}, "domains": [generated["shape"]["domain"]],
+        "groups": generated["groups"], "sync_roles": True, "sync_calendars": False,
+        "transitive_groups": False, "hybrid": False,
+        "write": {"update": False, "create": False, "delete": False},
+        "max_deactivations": max_deactivations, "max_deactivation_percent": 100,
+        "enabled": True,
+        "emply": {"customer": TENANT, "api_key": {"env": EMPLY_KEY_ENV}},
+    }]}  # fmt: skip
+
+
+def seed_bench_tenant(stack: StackProcess, shape: TenantShape, work_dir: Path) -> BenchTenant:
+    """Generate and load the tenant; a fresh data dir means the first sync reads in full."""
+    generated = generate(shape)
+    target = StackTenant(
+        tenant_id=ENTRA_TENANT_ID, customer=TENANT, client_id="bench-app",
+        client_secret=secrets.token_urlsafe(24), api_key=secrets.token_urlsafe(24),
+        domains=(shape.domain,),
+    )  # fmt: skip
+    seed_stack(stack.control_url, stack.ca_file, target, generated)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    tenants_file = work_dir / "tenants.yaml"
+    tenants_file.write_text(yaml.safe_dump(tenants_yaml(generated, shape.users), sort_keys=False))
+    env = stack.env | {
+        SECRET_ENV: target.client_secret,
+        EMPLY_KEY_ENV: target.api_key,
+        "ENTRASYNC_DATA_DIR": str(work_dir / "data"),
+    }
+    return BenchTenant(TENANT, tenants_file, env, generated, target)

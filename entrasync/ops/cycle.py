@@ -1,0 +1,45 @@
+"""A fan-out of tenant runs, told as one result: which tenants completed and which did not."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any
+
+OK_STATE_TYPES = ("COMPLETED",)  # Completed, and "Planned" for a dry run
+
+
+@dataclass(frozen=True)
+class TenantRunResult:
+    tenant: str
+    flow_run: str  # the child's flow-run name (sync-<tenant>)
+    flow_run_id: str
+    state: str  # the state's name: Completed, Planned, Failed, Blocked, Crashed, Running...
+    state_type: str  # COMPLETED, FAILED, CRASHED, CANCELLED, RUNNING, ...
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.state_type in OK_STATE_TYPES
+
+
+def idempotency_key(cycle: str, tenant: str) -> str:
+    """One child per cycle and tenant: a retried parent finds its children instead of doubling."""
+    return f"{cycle}/{tenant}"
+
+
+def result_rows(results: list[TenantRunResult]) -> list[dict[str, Any]]:
+    return [
+        {k: v for k, v in asdict(result).items() if k != "state_type"}
+        for result in sorted(results, key=lambda r: (r.ok, r.tenant))
+    ]
+
+
+def verdict(results: list[TenantRunResult], what: str) -> tuple[bool, str]:
+    """(all completed?, the message ops read on the parent run)."""
+    if not results:
+        return True, f"{what}: no tenant to run"
+    not_ok = [r for r in sorted(results, key=lambda r: r.tenant) if not r.ok]
+    if not not_ok:
+        return True, f"{what}: all {len(results)} tenants completed"
+    listed = "; ".join(f"{r.tenant} {r.state}: {r.message}" for r in not_ok)
+    return False, f"{what}: {len(not_ok)} of {len(results)} tenants did not complete: {listed}"

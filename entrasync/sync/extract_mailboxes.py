@@ -1,0 +1,156 @@
+"""Read calendars and events (R9) from both sides, and photos (R8), into the warehouse."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from urllib.parse import quote, urlencode
+
+import duckdb
+
+from entrasync.connectors.emply.client import EmplyClient
+from entrasync.connectors.graph.client import GraphClient
+from entrasync.settings import TenantSettings
+from entrasync.sync import graph_batch
+from entrasync.sync.extract_photos import extract_photos
+from entrasync.sync.mailbox_rows import (
+    emply_event_row,
+    emply_outbox_row,
+    entra_calendar_row,
+    entra_event_row,
+    utc_text,
+)
+from entrasync.warehouse.load import insert_rows
+
+CALENDAR_FIELDS = "id,name,canEdit,isDefaultCalendar"
+EVENT_FIELDS = "id,subject,start,end"
+UTC_EVENTS = {"Prefer": 'outlook.timezone="UTC"'}
+MAILBOX_TABLES = (
+    "emply_calendars", "emply_events", "emply_event_outbox", "mailbox_reads",
+    "entra_calendars", "entra_events",
+)  # fmt: skip
+
+# Linked, active Emply users with calendar sync on whose Entra user is in scope: enabled and a
+# member of a connected group (entra_group_members holds only those groups' members).
+CALENDAR_USERS_SQL = """
+SELECT DISTINCT e.id
+FROM emply_users u
+JOIN entra_users e ON e.id = u.entra_object_id
+JOIN entra_group_members m ON m.member_id = e.id AND m.member_type = 'user'
+WHERE u.active AND u.calendar_sync_enabled AND e.account_enabled
+ORDER BY e.id
+"""
+
+# Calendars whose events are synced: editable, and enabled in Emply or a new default calendar.
+CALENDARS_WITH_EVENTS_SQL = """
+SELECT c.entra_object_id, c.calendar_id
+FROM entra_calendars c
+JOIN emply_users u ON u.entra_object_id = c.entra_object_id
+LEFT JOIN emply_calendars m ON m.user_id = u.user_id AND m.entra_calendar_id = c.calendar_id
+WHERE c.can_edit AND (m.enabled OR (m.calendar_id IS NULL AND c.is_default))
+ORDER BY ALL
+"""
+
+
+def calendar_window(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
+    """From midnight UTC of today, `days` days on: stable within a day, so plans are too."""
+    today = (now or datetime.now(UTC)).astimezone(UTC)
+    start = today.replace(hour=0, minute=0, second=0, microsecond=0)
+    return start, start + timedelta(days=days)
+
+
+def extract_mailboxes(
+    con: duckdb.DuckDBPyConnection,
+    graph: GraphClient,
+    emply: EmplyClient,
+    settings: TenantSettings,
+    run_id: str,
+    now: datetime | None = None,
+) -> dict[str, int]:
+    """Calendar side of both systems (only what R9 needs when it is off) and the photos."""
+    calendars_on = settings.sync_calendars and settings.enabled
+    start, end = calendar_window(settings.calendar_window_days, now)
+    con.execute("DELETE FROM run_calendar_window")
+    con.execute(
+        "INSERT INTO run_calendar_window VALUES (?, ?, ?, ?)",
+        [run_id, calendars_on, utc_text(start), utc_text(end)],
+    )
+    for table in MAILBOX_TABLES:
+        con.execute(f"DELETE FROM {table}")
+    # Emply's calendars are read even when R9 is off: the synced ones must then be removed.
+    insert_rows(con, "emply_calendars", emply.read_calendars(settings.emply.exports["calendars"]))
+    if calendars_on:
+        export_id = settings.emply.exports.get("events", "events")
+        events = emply.read_events(export_id, utc_text(start), utc_text(end))
+        insert_rows(con, "emply_events", (emply_event_row(row) for row in events))
+        outbox = emply.read_event_outbox()
+        insert_rows(con, "emply_event_outbox", (emply_outbox_row(row) for row in outbox))
+        _extract_calendars(con, graph)
+        _extract_events(con, graph, start, end)
+    extract_photos(con, graph, run_id)
+    return {
+        table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        for table in (*MAILBOX_TABLES, "entra_photos", "entra_photo_content")
+    }
+
+
+def _user_path(user_id: str) -> str:
+    return f"/users/{quote(user_id, safe='')}"
+
+
+def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> None:
+    users = [row[0] for row in con.execute(CALENDAR_USERS_SQL).fetchall()]
+    query = urlencode({"$select": CALENDAR_FIELDS, "$top": "100"}, safe="$,")
+    gets = [graph_batch.Get(u, u, f"{_user_path(u)}/calendars?{query}") for u in users]
+    answers = graph_batch.get_many(graph, gets)
+    reads, rows = [], []
+    for user_id in users:
+        answer = answers[user_id]
+        if answer.status == 404:  # no mailbox: its calendars are left as they are
+            reads.append(_read(user_id, "calendars", answer.status, answer.error().message))
+            continue
+        answer.raise_for_failure()
+        reads.append(_read(user_id, "calendars", answer.status, None))
+        rows.extend(entra_calendar_row(user_id, obj) for obj in graph_batch.all_items(graph, answer))
+    insert_rows(con, "mailbox_reads", reads)
+    insert_rows(con, "entra_calendars", rows)
+
+
+def _extract_events(
+    con: duckdb.DuckDBPyConnection, graph: GraphClient, start: datetime, end: datetime
+) -> None:
+    wanted = con.execute(CALENDARS_WITH_EVENTS_SQL).fetchall()
+    query = urlencode(
+        {"startDateTime": utc_text(start), "endDateTime": utc_text(end),
+         "$select": EVENT_FIELDS, "$top": "1000"},
+        safe="$,:",
+    )  # fmt: skip
+    gets = [
+        graph_batch.Get(
+            (user_id, calendar_id),
+            user_id,
+            f"{_user_path(user_id)}/calendars/{quote(calendar_id, safe='')}/calendarView?{query}",
+        )
+        for user_id, calendar_id in wanted
+    ]
+    answers = graph_batch.get_many(graph, gets, UTC_EVENTS)
+    rows, read = [], []
+    for user_id, calendar_id in wanted:
+        answer = answers[(user_id, calendar_id)]
+        if answer.status == 404:  # removed since it was listed: no events, and it will go
+            continue
+        answer.raise_for_failure()
+        items = graph_batch.all_items(graph, answer, UTC_EVENTS)
+        rows.extend(entra_event_row(user_id, calendar_id, obj) for obj in items)
+        read.append((user_id, calendar_id))
+    insert_rows(con, "entra_events", rows)
+    if read:
+        con.executemany(
+            "UPDATE entra_calendars SET events_read = true"
+            " WHERE entra_object_id = ? AND calendar_id = ?",
+            read,
+        )
+
+
+def _read(user_id: str, what: str, status: int, error: str | None) -> dict:
+    return {"entra_object_id": user_id, "what": what, "status": status, "error": error}
+

@@ -1,0 +1,24 @@
+"""Entra write task: R7 write-back and R9 Emply-made events, paced to Graph's write budget."""
+
+from __future__ import annotations
+
+from prefect import get_run_logger, task
+from prefect.cache_policies import NO_CACHE
+
+from entrasync.sync.clients import emply_client, graph_client
+from entrasync.sync.context import RunContext
+from entrasync.sync.write_entra import write_entra_changes
+from entrasync.warehouse.db import connect
+from tasks.concurrency import graph_request_hook
+
+
+@task(name="write-entra", cache_policy=NO_CACHE)
+def write_entra(ctx: RunContext) -> dict[str, int]:
+    with (
+        connect(ctx.tenant) as con,
+        graph_client(ctx, graph_request_hook()) as graph,
+        emply_client(ctx) as emply,
+    ):
+        counts = write_entra_changes(con, graph, emply, ctx.tenant, ctx.run_id)
+    get_run_logger().info("Entra writes: %s", counts)
+    return counts

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from datetime import date
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
@@ -68,12 +69,9 @@ def _history_views(args: argparse.Namespace) -> int:
 
 
 def _history_compact(args: argparse.Namespace) -> int:
-    from datetime import date
-
     from entrasync.warehouse.history_compact import compact
 
-    before = date.fromisoformat(args.before) if args.before else None
-    merged = compact(before=before)
+    merged = compact(before=args.before)
     print(f"compacted {len(merged)} partitions")
     return 0
 
@@ -152,7 +150,9 @@ def build_parser() -> argparse.ArgumentParser:
     views = history_commands.add_parser("views", help="create or refresh data/audit.duckdb")
     views.set_defaults(handler=_history_views)
     compact = history_commands.add_parser("compact", help="merge each day's small files into one")
-    compact.add_argument("--before", help="only days before this YYYY-MM-DD (default: today)")
+    compact.add_argument(
+        "--before", type=date.fromisoformat, help="only days before YYYY-MM-DD (default: today)"
+    )
     compact.set_defaults(handler=_history_compact)
     export = history_commands.add_parser(
         "export", help="write a tenant's runs the history lacks (or --run-id ones again)"

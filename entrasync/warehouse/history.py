@@ -13,6 +13,7 @@ from pathlib import Path
 
 import duckdb
 
+from entrasync.errors import EntrasyncError
 from entrasync.settings import data_dir
 from entrasync.warehouse import snapshots
 
@@ -58,7 +59,7 @@ def export_run(
         [run_id],
     ).fetchone()
     if run is None:
-        raise KeyError(f"no run {run_id!r} in this warehouse")
+        raise EntrasyncError(f"no run {run_id!r} in this tenant's warehouse")
     tenant, day = run
     with_snapshots = snapshots.snapshot_ready(con, run_id)
     written: dict[str, int] = {}

@@ -46,7 +46,9 @@ def base_view(table: str, root: Path, has_files: bool) -> str:
 
 def fingerprint(root: Path) -> str:
     """What the views depend on: where the files are, which tables have any, the view code."""
-    code = VIEWS_FILE.read_bytes() + Path(__file__).read_bytes()
+    here = Path(__file__).parent
+    sources = (VIEWS_FILE, Path(__file__), here / "history.py", here / "snapshots.py")
+    code = b"".join(path.read_bytes() for path in sources)
     return json.dumps({
         "root": str(root.resolve()),
         "tables_with_files": tables_with_files(root),

@@ -112,3 +112,32 @@ class Given:
         cursor = self.con.execute("SELECT * FROM planned_changes ORDER BY kind, subject")
         names = [d[0] for d in cursor.description]
         return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+
+
+# Mailbox inputs (R8, R9): raw rows as the mailbox extraction writes them.
+
+
+def given_rows(given: Given, table: str, rows: list[dict]) -> Given:
+    """Replace a raw table's rows (entra_calendars, emply_events, entra_photos, ...)."""
+    given.con.execute(f"DELETE FROM {table}")
+    insert_rows(given.con, table, rows)
+    return given
+
+
+def calendar_window(
+    given: Given, on: bool = True, start: str = "2030-01-01T00:00:00Z",
+    end: str = "2030-01-31T00:00:00Z",
+) -> Given:  # fmt: skip
+    """What extract_mailboxes records: calendar sync on/off and the event window."""
+    given.con.execute("DELETE FROM run_calendar_window")
+    given.con.execute("INSERT INTO run_calendar_window VALUES ('run', ?, ?, ?)", [on, start, end])
+    return given
+
+
+def calendars_read(given: Given, *entra_object_ids: str) -> Given:
+    """The mailboxes whose calendar list Graph answered (200) this run."""
+    return given_rows(
+        given,
+        "mailbox_reads",
+        [{"entra_object_id": i, "what": "calendars", "status": 200} for i in entra_object_ids],
+    )

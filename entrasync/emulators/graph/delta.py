@@ -67,6 +67,7 @@ def new_delta_token(tenant: TenantDirectory, query: DeltaQuery) -> str:
             "k": query.kind,
             "tid": tenant.tenant_id,
             "g": tenant.sync_generation,
+            "i": tenant.instance,
             "p": len(tenant.change_log),
             "s": query.selected,
             "t": time.time(),
@@ -83,6 +84,7 @@ def read_delta_token(request: GraphRequest, kind: str, token: str) -> DeltaQuery
         or payload.get("k") != kind
         or payload.get("tid") != tenant.tenant_id
         or payload.get("g") != tenant.sync_generation
+        or payload.get("i") != tenant.instance
         or not isinstance(payload.get("p"), int)
         or payload["p"] > len(tenant.change_log)
         or time.time() - float(payload.get("t", 0)) > request.config.delta_token_lifetime_s

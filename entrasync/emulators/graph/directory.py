@@ -62,6 +62,8 @@ class TenantDirectory:
         # (kind, object id, member id or None) in order; delta tokens hold a position in it.
         self.change_log: list[tuple[str, str, str | None]] = []
         self.sync_generation = 0  # bumped when old delta tokens must stop working
+        # delta tokens name the directory they came from: another process's tenant refuses them
+        self.instance = uuid.uuid4().hex
         self.delta_sessions: dict[str, Any] = {}  # skiptoken session id -> prepared pages
         self.version = 0
         self._cache: dict[Any, Any] = {}

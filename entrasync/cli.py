@@ -8,6 +8,8 @@ import sys
 from datetime import date
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+# A first start migrates a fresh SQLite file; on a busy 2-core machine that takes > 20 s.
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
 
 from entrasync.errors import EntrasyncError  # noqa: E402

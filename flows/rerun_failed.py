@@ -24,7 +24,11 @@ def find_failed_tenants(
     return found
 
 
-@flow(name="rerun-failed-tenants", log_prints=True)
+def rerun_name() -> str:
+    return f"rerun-failed-last-{runtime.flow_run.parameters.get('hours', 24):g}h"
+
+
+@flow(name="rerun-failed-tenants", flow_run_name=rerun_name, log_prints=True)
 def rerun_failed_tenants(
     hours: float = 24,
     allow_deactivations: bool = False,

@@ -86,7 +86,11 @@ def report(results: list[TenantRunResult], what: str) -> State:
     return Failed(message=message)  # the engine raises a Failed state's data: keep it empty
 
 
-@flow(name="sync-all-tenants", log_prints=True)
+def cycle_name() -> str:
+    return f"cycle-{runtime.flow_run.scheduled_start_time:%Y-%m-%d-%H%M}"
+
+
+@flow(name="sync-all-tenants", flow_run_name=cycle_name, log_prints=True)
 def sync_all_tenants(tenants_file: str | None = None, wait_minutes: float = 120) -> State:
     tenants = load_tenants(tenants_file or default_tenants_file())
     enabled = {tenant.name: False for tenant in tenants if tenant.enabled}

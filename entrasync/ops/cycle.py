@@ -40,6 +40,10 @@ def verdict(results: list[TenantRunResult], what: str) -> tuple[bool, str]:
         return True, f"{what}: no tenant to run"
     not_ok = [r for r in sorted(results, key=lambda r: r.tenant) if not r.ok]
     if not not_ok:
-        return True, f"{what}: all {len(results)} tenants completed"
+        return True, f"{what}: " + (
+            "the 1 tenant completed"
+            if len(results) == 1
+            else f"all {len(results)} tenants completed"
+        )
     listed = "; ".join(f"{r.tenant} {r.state}: {r.message}" for r in not_ok)
     return False, f"{what}: {len(not_ok)} of {len(results)} tenants did not complete: {listed}"

@@ -110,7 +110,9 @@ def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> No
             continue
         answer.raise_for_failure()
         reads.append(_read(user_id, "calendars", answer.status, None))
-        rows.extend(entra_calendar_row(user_id, obj) for obj in graph_batch.all_items(graph, answer))
+        rows.extend(
+            entra_calendar_row(user_id, obj) for obj in graph_batch.all_items(graph, answer)
+        )
     insert_rows(con, "mailbox_reads", reads)
     insert_rows(con, "entra_calendars", rows)
 
@@ -153,4 +155,3 @@ def _extract_events(
 
 def _read(user_id: str, what: str, status: int, error: str | None) -> dict:
     return {"entra_object_id": user_id, "what": what, "status": status, "error": error}
-

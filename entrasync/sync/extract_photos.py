@@ -50,7 +50,10 @@ def extract_photos(con: duckdb.DuckDBPyConnection, graph: GraphClient, run_id: s
             to_download.append((user_id, etag, content_type))
     values = graph_batch.get_many(
         graph,
-        [graph_batch.Get(u, u, f"/users/{quote(u, safe='')}/photo/$value") for u, _, _ in to_download],
+        [
+            graph_batch.Get(u, u, f"/users/{quote(u, safe='')}/photo/$value")
+            for u, _, _ in to_download
+        ],
     )
     contents = []
     for user_id, etag, content_type in to_download:

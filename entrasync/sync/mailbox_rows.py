@@ -9,6 +9,15 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from entrasync.connectors.graph.errors import GraphDataError
 
 UTC_TEXT = "%Y-%m-%dT%H:%M:%SZ"
+# Windows zone names Outlook uses when Prefer: outlook.timezone="UTC" was not honoured.
+WINDOWS_ZONES = {
+    "utc": "UTC", "coordinated universal time": "UTC", "gmt standard time": "Europe/London",
+    "w. europe standard time": "Europe/Berlin", "romance standard time": "Europe/Paris",
+    "central europe standard time": "Europe/Budapest", "fle standard time": "Europe/Helsinki",
+    "central european standard time": "Europe/Warsaw", "eastern standard time": "America/New_York",
+    "central standard time": "America/Chicago", "mountain standard time": "America/Denver",
+    "pacific standard time": "America/Los_Angeles",
+}  # fmt: skip
 
 
 def utc_text(moment: datetime) -> str:
@@ -21,7 +30,7 @@ def parse_utc(text: str, zone_name: str | None = None) -> str:
     head, dot, tail = cleaned.partition(".")
     if dot:
         digits = "".join(ch for ch in tail if ch.isdigit())
-        cleaned = f"{head}.{digits[:6]}{tail[len(digits):]}"
+        cleaned = f"{head}.{digits[:6]}{tail[len(digits) :]}"
     moment = datetime.fromisoformat(cleaned)
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=_zone(zone_name))
@@ -29,10 +38,9 @@ def parse_utc(text: str, zone_name: str | None = None) -> str:
 
 
 def _zone(name: str | None) -> ZoneInfo:
-    if not name or name.upper() in ("UTC", "COORDINATED UNIVERSAL TIME"):
-        return ZoneInfo("UTC")
+    key = (name or "UTC").strip()
     try:
-        return ZoneInfo(name)
+        return ZoneInfo(WINDOWS_ZONES.get(key.lower(), key))
     except (ZoneInfoNotFoundError, ValueError):
         raise GraphDataError(f"Graph event time zone {name!r} is not known") from None
 

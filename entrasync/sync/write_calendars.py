@@ -66,7 +66,11 @@ def _set_events(con, client: EmplyClient, change: dict[str, Any]) -> dict[str, A
     answer = client.set_events(
         change["emply_user_id"], calendar_id, from_=after["from"], to=after["to"], events=events
     )
-    return {"calendar_id": calendar_id, "removed": answer.get("removed"), "added": answer.get("added")}
+    return {
+        "calendar_id": calendar_id,
+        "removed": answer.get("removed"),
+        "added": answer.get("added"),
+    }
 
 
 def _added_calendar_id(con: duckdb.DuckDBPyConnection, change: dict[str, Any]) -> str:

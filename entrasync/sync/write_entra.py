@@ -70,7 +70,9 @@ class EntraWriter:
     tenant: str
     run_id: str
     budget: WriteBudget = field(default_factory=WriteBudget)
-    counts: dict[str, int] = field(default_factory=lambda: {"applied": 0, "failed": 0, "skipped": 0})
+    counts: dict[str, int] = field(
+        default_factory=lambda: {"applied": 0, "failed": 0, "skipped": 0}
+    )
     handled: set[str] = field(default_factory=set)
 
     def run(self) -> dict[str, int]:

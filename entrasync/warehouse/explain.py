@@ -29,8 +29,11 @@ SELECT DISTINCT emply_user_id, entra_object_id FROM (
 HISTORY_SQL = """
 SELECT r.started_at, c.run_id, c.kind, c.rule_id, c.outcome, c.reason, c.before, c.after, c.error
 FROM changes c JOIN runs r USING (run_id)
-WHERE list_contains(?, c.emply_user_id) OR list_contains(?, c.entra_object_id)
-   OR lower(c.subject) = lower(trim(?))
+WHERE list_contains($emply_ids, c.emply_user_id) OR list_contains($entra_ids, c.entra_object_id)
+   OR list_contains($names, lower(c.subject))
+   -- a dispute names the user among its candidates
+   OR (c.kind = 'finding' AND list_has_any($names, list_transform(
+           coalesce(CAST(c.after -> 'candidates' AS VARCHAR[]), []), lambda x: lower(x))))
 ORDER BY r.started_at, c.kind
 """
 
@@ -43,6 +46,12 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
         raise EntrasyncError(f"no user {user!r} in this tenant's warehouse")
     print(f"user {user}: Emply {', '.join(emply_ids) or '-'} · Entra {', '.join(entra_ids) or '-'}",
           file=out)  # fmt: skip
+    names = _names(con, user, emply_ids, entra_ids)
+    run = con.execute(
+        "SELECT run_id, status, error FROM runs ORDER BY started_at DESC LIMIT 1"
+    ).fetchone()
+    if run:
+        print(f"latest run: {run[0]} {run[1]}" + (f": {run[2]}" if run[2] else ""), file=out)
 
     links = con.execute(
         "SELECT username, entra_upn, how, linked_run_id, emply_deleted FROM links"
@@ -60,9 +69,15 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
         " WHERE list_contains(?, s.entra_object_id) ORDER BY r.started_at DESC LIMIT 1",
         [entra_ids],
     ).fetchone()
-    latest = con.execute("SELECT run_id FROM runs ORDER BY started_at DESC LIMIT 1").fetchone()
+    # Scope is known for runs that planned; a run that failed before (a bad read) knows none.
+    latest = con.execute(
+        "SELECT run_id FROM runs r WHERE EXISTS"
+        " (SELECT 1 FROM group_role_history h WHERE h.run_id = r.run_id)"
+        " ORDER BY started_at DESC LIMIT 1"
+    ).fetchone()
     if scope and latest and scope[0] == latest[0]:
-        print(f"scope: in scope through {', '.join(scope[1])} (latest run {latest[0]})", file=out)
+        print(f"scope: in scope through {', '.join(scope[1])} (latest planned run {latest[0]})",
+              file=out)  # fmt: skip
     elif scope:
         print(f"scope: out of scope; last in scope in run {scope[0]} through "
               f"{', '.join(scope[1])}", file=out)  # fmt: skip
@@ -70,7 +85,9 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
         print("scope: never in scope", file=out)
 
     print("history:", file=out)
-    history = con.execute(HISTORY_SQL, [emply_ids, entra_ids, user]).fetchall()
+    history = con.execute(
+        HISTORY_SQL, {"emply_ids": emply_ids, "entra_ids": entra_ids, "names": names}
+    ).fetchall()
     for started, run_id, kind, rule, outcome, reason, _before, after, error in history:
         detail = f" → {after}" if after and kind != "finding" else ""
         failure = f" ({error})" if error and outcome in ("failed", "skipped") else ""
@@ -80,8 +97,26 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
         print("  no changes", file=out)
 
     queued = con.execute(
-        "SELECT run_id, why, candidates FROM review_queue WHERE lower(subject) = lower(trim(?))",
-        [user],
+        "SELECT run_id, why, candidates FROM review_queue"
+        " WHERE list_contains($names, lower(subject))"
+        " OR list_has_any($names, list_transform(candidates, lambda x: lower(x)))",
+        {"names": names},
     ).fetchall()
     for run_id, why, candidates in queued:
         print(f"review queue (run {run_id[:8]}): {why}: {', '.join(candidates)}", file=out)
+
+
+def _names(
+    con: duckdb.DuckDBPyConnection, user: str, emply_ids: list[str], entra_ids: list[str]
+) -> list[str]:
+    """Every name the user goes by (lower case): disputes and findings name users, not ids."""
+    rows = con.execute(
+        """
+        SELECT lower(trim(username)) FROM emply_users WHERE list_contains($emply, user_id)
+        UNION SELECT lower(trim(username)) FROM links WHERE list_contains($emply, emply_user_id)
+        UNION SELECT lower(user_principal_name) FROM entra_users WHERE list_contains($entra, id)
+        UNION SELECT lower(entra_upn) FROM links WHERE list_contains($entra, entra_object_id)
+        """,
+        {"emply": emply_ids, "entra": entra_ids},
+    ).fetchall()
+    return sorted({user.strip().lower()} | {row[0] for row in rows if row[0]})

@@ -17,7 +17,7 @@ from entrasync.errors import EntrasyncError
 from entrasync.settings import data_dir
 from entrasync.warehouse import snapshots
 
-# Each table's rows of one run. `runs` comes last: a run shows in the history once all its rows do.
+# Each table's rows of one run. `runs` goes last: a run's row appears once its other rows are in.
 EXPORTS: dict[str, str] = {
     "changes": "SELECT * FROM changes WHERE run_id = $run_id ORDER BY kind, subject",
     "review_queue": "SELECT * FROM review_queue WHERE run_id = $run_id ORDER BY subject",

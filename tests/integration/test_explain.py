@@ -84,8 +84,8 @@ def test_explain_a_leaver_by_email_username_or_upn(stack, tmp_path, capsys):
             runs = [r[0] for r in con.sql("SELECT run_id FROM runs ORDER BY started_at").fetchall()]
         assert len(runs) == 4
         lines = explain(capsys, scenario.tenant, "MEGAN@contoso.com")
-        print("\n".join(lines))  # shown when the test fails
-        assert explain(capsys, scenario.tenant, "mjordan")[1:] == lines[1:]
+        by_username = explain(capsys, scenario.tenant, "mjordan")
+        assert by_username[1:] == lines[1:], "\n".join([*lines, "---", *by_username])
 
         line_with(lines, "link: mjordan ↔ megan@contoso.com, by mail, in run " + runs[0])
         assert line_with(lines, "scope:") == (

@@ -131,9 +131,9 @@ def test_calendars_and_photos_come_through_batches_of_twenty(stack, tmp_path):
         "GET /users/{user}/photo/$value": 10,
     }
     assert con.execute("SELECT count(*) FROM entra_calendars").fetchone()[0] == 45 + 10 + 1
-    assert con.execute(
-        "SELECT count(*) FROM entra_calendars WHERE events_read"
-    ).fetchone()[0] == 45  # only the (new) default calendars: the others arrive disabled
+    assert (
+        con.execute("SELECT count(*) FROM entra_calendars WHERE events_read").fetchone()[0] == 45
+    )  # only the (new) default calendars: the others arrive disabled
     photos = dict(con.execute(
         "SELECT entra_object_id, sha256 FROM entra_photos WHERE sha256 IS NOT NULL"
     ).fetchall())  # fmt: skip
@@ -176,9 +176,12 @@ def test_throttled_items_are_sent_again_alone_after_retry_after(stack, tmp_path)
     sleeps: list[float] = []
     con = read_mailboxes(platform, sleeps)
     assert sleeps == [3, 3]
-    assert con.execute(
-        "SELECT count(*) FROM entra_calendars WHERE entra_object_id = ?", [object_id(7)]
-    ).fetchone()[0] == 1
+    assert (
+        con.execute(
+            "SELECT count(*) FROM entra_calendars WHERE entra_object_id = ?", [object_id(7)]
+        ).fetchone()[0]
+        == 1
+    )
     assert con.execute("SELECT count(*) FROM mailbox_reads WHERE status = 200").fetchone()[0] == 30
 
 
@@ -219,9 +222,7 @@ def test_events_in_the_window_are_refreshed_and_then_left_alone(stack, tmp_path)
 
 
 @pytest.mark.slow
-def test_an_emply_event_is_created_once_when_a_run_dies_between_create_and_mark(
-    stack, tmp_path
-):
+def test_an_emply_event_is_created_once_when_a_run_dies_between_create_and_mark(stack, tmp_path):
     platform = Platform(stack, tmp_path, "mailbox-push-once")
     (upn,) = platform.seed(1)
     assert platform.sync()["status"] == "completed"  # adds the default calendar

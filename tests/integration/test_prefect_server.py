@@ -136,7 +136,7 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, tmp_path):
         write_tenants(tenants_file, entries)  # the operator fixes the tenant's settings
         output = server.run("rerun-failed", [*entrasync, "rerun-failed", "--hours", "1"],
                             server.env(PREFECT_LOGGING_LEVEL="WARNING"))  # fmt: skip
-        assert "Completed" in output and "all 1 tenants completed" in output, output
+        assert "Completed" in output and "the 1 tenant completed" in output, output
 
         runs = tenant_runs(client)
         assert [r.state.name for r in runs[f"sync-{GOOD}"]] == ["Completed"]

@@ -507,3 +507,39 @@ def test_every_example_file_is_exercised():
     names = {p.stem for p in EXAMPLES.glob("*.json")}
     assert len(names) == 40
     assert sorted(name for name in names if f'"{name}"' not in source) == []
+
+
+# ---- calendars and events as the mailbox extraction's rows (R9) ----------------------------
+
+
+def test_calendars_list_maps_to_editable_calendar_rows():
+    from entrasync.sync.mailbox_rows import entra_calendar_row
+
+    calendars = client_for(replay(example("calendars_list_me")).handler).list_calendars(USER_ID)
+    assert [entra_calendar_row(USER_ID, c) for c in calendars] == [
+        {"entra_object_id": USER_ID, "calendar_id": "AAMkAGI2TGuLAAA=", "name": "Calendar",
+         "can_edit": True, "is_default": False, "events_read": False}
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", ["events_create_01_timezone", "events_create_04_online_meeting"])
+def test_events_in_a_windows_time_zone_map_to_utc_rows(name):
+    from entrasync.sync.mailbox_rows import entra_event_row
+
+    record = example(name)
+    event = client_for(replay(record).handler).create_event(USER_ID, None, record["request_body"])
+    row = entra_event_row(USER_ID, "AAMkAGI2TGuLAAA=", event)
+    # 11:00 and 12:00 Pacific daylight time on 15 April 2017
+    assert (row["start_at"], row["end_at"]) == ("2017-04-15T18:00:00Z", "2017-04-15T19:00:00Z")
+    assert row["subject"] == "Let's go brunch"
+
+
+def test_a_shortened_calendar_view_item_is_refused_not_guessed():
+    from entrasync.sync.mailbox_rows import entra_event_row
+
+    record = example("calendar_view_me")
+    events = client_for(replay(record).handler).calendar_view(
+        USER_ID, None, "2020-01-01T19:00:00-08:00", "2020-01-02T19:00:00-08:00"
+    )
+    with pytest.raises(GraphDataError, match="has no id"):
+        entra_event_row(USER_ID, "cal", events[0])

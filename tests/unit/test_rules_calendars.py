@@ -23,7 +23,9 @@ UID = f"u-{MEGAN}"
 def megan(**fields) -> Given:
     """Megan: linked, active, in scope, calendar sync on; her mailbox read this run."""
     given = Given().entra([entra_user(MEGAN)], {"Employee": [MEGAN]})
-    given.emply([emply_user(MEGAN, entra_object_id=OID, roles=["Employee"], **fields)], ["Employee"])
+    given.emply(
+        [emply_user(MEGAN, entra_object_id=OID, roles=["Employee"], **fields)], ["Employee"]
+    )
     return calendars_read(calendar_window(given), OID)
 
 
@@ -38,8 +40,9 @@ def emply_calendar(calendar_id, name, entra_calendar_id, enabled=False, can_disa
 
 
 def entra_event(event_id, subject, start, calendar_id="cal-default"):
+    end = start.replace("T09", "T10")
     return {"entra_object_id": OID, "calendar_id": calendar_id, "event_id": event_id,
-            "subject": subject, "start_at": start, "end_at": start.replace("T09", "T10")}  # fmt: skip
+            "subject": subject, "start_at": start, "end_at": end}  # fmt: skip
 
 
 def emply_event(event_id, subject, start, entra_event_id, source="entra", calendar_id="e-default"):
@@ -119,8 +122,11 @@ def test_a_user_with_calendar_sync_off_loses_synced_calendars_an_unread_mailbox_
 def test_events_of_an_enabled_calendar_are_set_when_they_differ_from_emply():
     given = megan()
     given_rows(given, "entra_calendars", [entra_calendar("cal-default", "Calendar", True, True)])
-    given_rows(given, "emply_calendars",
-               [emply_calendar("e-default", "Calendar", "cal-default", True, False)])
+    given_rows(
+        given,
+        "emply_calendars",
+        [emply_calendar("e-default", "Calendar", "cal-default", True, False)],
+    )
     given_rows(given, "entra_events", [
         entra_event("ev-1", "Standup", "2030-01-02T09:00:00Z"),
         entra_event("ev-2", "Review", "2030-01-03T09:00:00Z"),
@@ -134,8 +140,15 @@ def test_events_of_an_enabled_calendar_are_set_when_they_differ_from_emply():
     after = json.loads(change["after"])
     assert change["kind"] == "set_events" and change["rule_id"] == "R9"
     assert (after["calendar_id"], after["from"], after["to"], after["count"]) == (
-        "e-default", "2030-01-01T00:00:00Z", "2030-01-31T00:00:00Z", 2)
-    assert [e["entra_event_id"] for e in after["events"]] == ["ev-1", "ev-2"]  # the pushed copy stays
+        "e-default",
+        "2030-01-01T00:00:00Z",
+        "2030-01-31T00:00:00Z",
+        2,
+    )
+    assert [e["entra_event_id"] for e in after["events"]] == [
+        "ev-1",
+        "ev-2",
+    ]  # the pushed copy stays
     assert json.loads(change["before"])["count"] == 1
 
     given_rows(given, "emply_events", [
@@ -188,7 +201,10 @@ def test_emply_made_events_of_enabled_calendars_are_created_in_entra_with_a_tran
     after = json.loads(change["after"])
     assert change["kind"] == "create_entra_event" and change["entra_object_id"] == OID
     assert (after["event_id"], after["entra_calendar_id"], after["start"]) == (
-        "m-1", "cal-default", "2031-05-01T09:00:00Z")
+        "m-1",
+        "cal-default",
+        "2031-05-01T09:00:00Z",
+    )
     assert after["transaction_id"] == change["change_id"]
     assert given.plan(SETTINGS)[0]["change_id"] == change["change_id"]  # stable across runs
 

@@ -22,6 +22,7 @@ from entrasync.ops.names import GRAPH_REQUESTS_LIMIT, tenant_slot_name
 TENANT_WAIT_S = 3600
 # The slot is leased and renewed while the run lives; a killed worker's slot frees after this.
 TENANT_LEASE_S = 300
+_told_no_graph_limit: list[bool] = []  # say it once per process, not once per task
 
 
 def on_prefect_server() -> bool:
@@ -71,10 +72,12 @@ def graph_request_hook() -> Callable[[], AbstractContextManager[Any]] | None:
         try:
             limit = client.read_global_concurrency_limit_by_name(GRAPH_REQUESTS_LIMIT)
         except ObjectNotFound:
-            get_run_logger().info(
-                "no global concurrency limit %r: Graph requests are not capped across workers",
-                GRAPH_REQUESTS_LIMIT,
-            )
+            if not _told_no_graph_limit:
+                _told_no_graph_limit.append(True)
+                get_run_logger().info(
+                    "no global concurrency limit %r: Graph requests are not capped across "
+                    "workers", GRAPH_REQUESTS_LIMIT,
+                )  # fmt: skip
             return None
     if limit.slot_decay_per_second:
         return _rate_limited_request

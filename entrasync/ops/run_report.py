@@ -10,7 +10,7 @@ import duckdb
 OUTCOME_COLUMNS = ("applied", "failed", "skipped")
 LISTED_ROWS = 20
 ACTION = {
-    "completed": "Nothing to do.",
+    "completed": "Every planned change was applied.",
     "planned": "Dry run: nothing was written.",
     "blocked": (
         "Nothing was written. Check the plan (the deactivations below, `entrasync explain`), then "

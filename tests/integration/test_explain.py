@@ -113,11 +113,9 @@ def test_explain_shows_the_review_queue_of_a_disputed_user(stack, tmp_path, caps
     with played(stack, DISPUTE, tmp_path) as scenario:
         by_upn = explain(capsys, scenario.tenant, "megan.jordan@contoso.com")
         by_username = explain(capsys, scenario.tenant, "mjordan")
-    expected_queue = (
-        "Entra user megan.jordan@contoso.com matches 2 Emply users: megan.j, mjordan"
-    )
+    expected_queue = "Entra user megan.jordan@contoso.com matches 2 Emply users: megan.j, mjordan"
     for lines in (by_upn, by_username):
-        assert expected_queue in line_with(lines, "review queue")
+        assert expected_queue in line_with(lines, "review queue (run")
         finding = line_with(lines, "finding", "R1", "recorded")
         assert "not linked, nothing created, waiting in the review queue" in finding
         assert line_with(lines, "link:") == "link: none (not integration-managed)"

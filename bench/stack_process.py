@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import ssl
 from dataclasses import dataclass
@@ -52,10 +53,8 @@ class StackProcess:
             return response.json()
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.conn.send("stop")
-        except OSError:
-            pass
         self.process.join(timeout=10)
         if self.process.is_alive():
             self.process.terminate()
@@ -72,7 +71,9 @@ def start_stack(
         process.terminate()
         raise RuntimeError("the emulator stack did not start within 60 s")
     started = parent.recv()
-    stack = StackProcess(process, parent, started["env"], started["control_url"], started["ca_file"])
+    stack = StackProcess(
+        process, parent, started["env"], started["control_url"], started["ca_file"]
+    )
     stack.configure(
         latency_ms=latency_ms, identity_ru_per_window=ru_per_window, identity_window_s=RU_WINDOW_S
     )

@@ -1,5 +1,18 @@
 -- R3 Status: a linked user in scope is active; one out of scope is deactivated (never deleted).
 -- Only a user the sync deactivated is reactivated when it is back in scope.
+
+-- The connected groups a user was in at the last completed run; a group that no longer counts
+-- for another reason than the user leaving it says so (the R3 reason names what changed).
+CREATE OR REPLACE TEMP TABLE left_groups AS
+SELECT p.entra_object_id,
+       string_agg(t.group_name || CASE
+           WHEN c.group_name IS NULL THEN ' (taken out of the settings)'
+           WHEN c.group_id IS NULL THEN ' (deleted in Entra)'
+           ELSE '' END, ', ' ORDER BY t.group_name) AS described
+FROM stg_previous_scope p, unnest(p.groups) AS t(group_name)
+LEFT JOIN stg_connected_groups c ON lower(trim(c.group_name)) = lower(trim(t.group_name))
+GROUP BY p.entra_object_id;
+
 CREATE OR REPLACE TEMP TABLE status_facts AS
 SELECT
     l.emply_user_id,
@@ -13,7 +26,7 @@ SELECT
     e.entra_object_id IS NOT NULL AS entra_exists,
     e.account_enabled,
     d.id IS NOT NULL AS entra_deleted,
-    p.groups AS previous_groups,
+    lg.described AS previous_groups,
     sd.emply_user_id IS NOT NULL AS deactivated_by_sync,
     sd.run_id AS deactivated_in_run
 FROM plan_links l
@@ -21,7 +34,7 @@ JOIN stg_emply_users u ON u.user_id = l.emply_user_id
 LEFT JOIN stg_in_scope s ON s.entra_object_id = l.entra_object_id
 LEFT JOIN stg_entra_users e ON e.entra_object_id = l.entra_object_id
 LEFT JOIN entra_deleted_users d ON d.id = l.entra_object_id
-LEFT JOIN stg_previous_scope p ON p.entra_object_id = l.entra_object_id
+LEFT JOIN left_groups lg ON lg.entra_object_id = l.entra_object_id
 LEFT JOIN sync_deactivated sd ON sd.emply_user_id = l.emply_user_id;
 
 INSERT INTO planned_changes
@@ -37,7 +50,7 @@ SELECT
         WHEN previous_groups IS NOT NULL
             THEN 'not in any connected group since run '
                  || (SELECT run_id FROM stg_last_completed_run) || ': removed from '
-                 || array_to_string(previous_groups, ', ')
+                 || previous_groups
         ELSE 'not in any connected group'
     END || '; deactivated, not deleted'
 FROM status_facts

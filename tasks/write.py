@@ -9,7 +9,7 @@ from prefect.cache_policies import NO_CACHE
 
 from entrasync.sync.clients import emply_client
 from entrasync.sync.context import RunContext
-from entrasync.sync.write_emply import write_emply_changes
+from entrasync.sync.write_emply import WRITE_WORKERS, write_emply_changes
 from entrasync.warehouse.db import connect
 
 
@@ -33,4 +33,5 @@ def write_emply(ctx: RunContext) -> dict[str, int]:
             ctx.tenant,
             ctx.run_id,
             on_written=_crash_after(int(crash_after)) if crash_after else None,
+            workers=1 if crash_after else WRITE_WORKERS,  # the kill lands after exactly N writes
         )

@@ -1,4 +1,4 @@
-"""Deterministic changes to a generated tenant, as SPEC entra ops (incremental runs, delta tests)."""
+"""Deterministic changes to a generated tenant, as SPEC entra ops (incremental runs, tests)."""
 
 from __future__ import annotations
 

@@ -16,6 +16,7 @@ from entrasync.settings import TenantSettings
 from entrasync.sync import memberships
 from entrasync.sync.directory_full import deleted_users_source
 from entrasync.sync.fanout import FanOut
+from entrasync.sync.read_stats import ReadStats
 from entrasync.sync.row_batches import RowBatches
 from entrasync.warehouse import delta_state
 from entrasync.warehouse.load import table_columns
@@ -151,8 +152,7 @@ def _apply_memberships(con: duckdb.DuckDBPyConnection) -> int:
         " AND group_id IN (SELECT group_id FROM entra_tracked_groups)"
     )
     removed_groups = [
-        row[0]
-        for row in con.execute("SELECT id FROM delta_groups_merged WHERE removed").fetchall()
+        row[0] for row in con.execute("SELECT id FROM delta_groups_merged WHERE removed").fetchall()
     ]
     memberships.untrack(con, removed_groups)
     return con.execute("SELECT count(*) FROM delta_members_last").fetchone()[0]
@@ -163,6 +163,7 @@ def _read_rounds(
     client: GraphClient,
     links: delta_state.DeltaLinks,
     workers: int,
+    stats: ReadStats,
 ) -> delta_state.DeltaLinks:
     """Both delta rounds and the deleted users, staged in temp tables; returns the next links."""
     users = DeltaRound(client, "users", links.users)
@@ -177,15 +178,16 @@ def _read_rounds(
             if page is None:
                 continue
             if key[0] == "users":
+                stats.add("users", len(page))
                 batches.add("delta_users", user_changes(page, seq))
             elif key[0] == "groups":
                 group_rows, member_rows = group_changes(page, seq)
+                stats.add("groups", len(group_rows) + len(member_rows))
                 batches.add("delta_groups", group_rows)
                 batches.add("delta_members", member_rows)
             else:
-                batches.add(
-                    "delta_deleted_users", map(graph_models.entra_deleted_user_row, page)
-                )
+                stats.add("deleted", len(page))
+                batches.add("delta_deleted_users", map(graph_models.entra_deleted_user_row, page))
         batches.flush()
     assert users.delta_link is not None and groups.delta_link is not None
     return delta_state.DeltaLinks(users=users.delta_link, groups=groups.delta_link)
@@ -196,6 +198,7 @@ def _reconcile_tracked(
     client: GraphClient,
     settings: TenantSettings,
     workers: int,
+    stats: ReadStats,
 ) -> list[str]:
     """Read in full the groups now needed but not tracked (a recreated or newly nested group)."""
     transitive = settings.transitive_groups
@@ -211,6 +214,7 @@ def _reconcile_tracked(
             reads.start(sorted(missing))
             for key, page in fan.pages():
                 if page is not None:
+                    stats.add(key, len(page))
                     reads.on_page(key[1], page)
             batches.flush()
         memberships.track(con, reads.queued - tracked)
@@ -226,13 +230,14 @@ def read_delta(
     links: delta_state.DeltaLinks,
     fingerprint: str,
     workers: int,
+    stats: ReadStats,
 ) -> dict[str, Any]:
     """Apply Graph's changes since `links` in one transaction, with the new links.
 
     Raises DeltaExpired (410) or DeltaIncomplete before anything is changed: then read in full.
     """
     _stage_tables(con)
-    next_links = _read_rounds(con, client, links, workers)
+    next_links = _read_rounds(con, client, links, workers, stats)
     con.execute("BEGIN TRANSACTION")
     try:
         users_changed = _apply_objects(con, "delta_users", "entra_users")
@@ -240,7 +245,7 @@ def read_delta(
         member_changes = _apply_memberships(con)
         con.execute("DELETE FROM entra_deleted_users")
         con.execute("INSERT INTO entra_deleted_users SELECT * FROM delta_deleted_users")
-        roots = _reconcile_tracked(con, client, settings, workers)
+        roots = _reconcile_tracked(con, client, settings, workers, stats)
         memberships.derive_group_members(con, roots, settings.transitive_groups)
         delta_state.save_links(con, next_links, fingerprint)
         con.execute("COMMIT")

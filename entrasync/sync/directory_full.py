@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Hashable
-from typing import Any
 
 import duckdb
 
@@ -15,6 +14,7 @@ from entrasync.connectors.graph.pacing import identity_budget
 from entrasync.settings import TenantSettings
 from entrasync.sync import memberships
 from entrasync.sync.fanout import FanOut, Source, run_together
+from entrasync.sync.read_stats import ReadStats
 from entrasync.sync.row_batches import RowBatches
 from entrasync.warehouse import delta_state
 
@@ -37,22 +37,19 @@ def _list_source(client: GraphClient, path: str, select: tuple[str, ...], **extr
     return lambda: client.iter_pages(path, params)
 
 
+def starts_with(first: str) -> str:
+    """An OData filter for UPNs starting with `first` (a quote is doubled in a literal)."""
+    return f"startswith(userPrincipalName,'{first.replace(chr(39), 2 * chr(39))}')"
+
+
 def user_sources(client: GraphClient, user_count: int) -> list[tuple[Hashable, Source]]:
     """One /users read, or one per first UPN character for a large tenant."""
     select = graph_models.USER_SELECT
     if user_count < SHARD_FROM_USERS:
         return [(("users", ""), _list_source(client, "/users", select))]
     return [
-        (
-            ("users", first),
-            _list_source(
-                client,
-                "/users",
-                select,
-                **{"$filter": f"startswith(userPrincipalName,'{first.replace(chr(39), 2 * chr(39))}')"},
-            ),
-        )
-        for first in UPN_FIRST_CHARACTERS
+        (("users", c), _list_source(client, "/users", select, **{"$filter": starts_with(c)}))
+        for c in UPN_FIRST_CHARACTERS
     ]
 
 
@@ -67,6 +64,7 @@ def _read_everything(
     batches: RowBatches,
     user_count: int,
     workers: int,
+    stats: ReadStats,
 ) -> set[str]:
     """Users, groups, deleted users and the tracked groups' members; returns the tracked ids."""
     with FanOut(workers) as fan:
@@ -82,6 +80,7 @@ def _read_everything(
                     batches.flush("entra_groups")
                     members.start(memberships.connected_group_ids(con, settings))
                 continue
+            stats.add(key if kind == "members" else kind, len(page))
             if kind == "users":
                 batches.add("entra_users", map(graph_models.entra_user_row, page))
             elif kind == "groups":
@@ -96,7 +95,7 @@ def _read_everything(
 
 def _reread_users(con: duckdb.DuckDBPyConnection, client: GraphClient, counted: int) -> None:
     read = con.execute("SELECT count(*) FROM entra_users").fetchone()[0]
-    logger.warning("split /users read gave %d users, $count %d: reading again unsplit", read, counted)
+    logger.warning("split /users read gave %d users, $count %d: reading again", read, counted)
     con.execute("DELETE FROM entra_users")
     batches = RowBatches(con)
     for page in _list_source(client, "/users", graph_models.USER_SELECT)():
@@ -110,7 +109,8 @@ def read_full(
     settings: TenantSettings,
     fingerprint: str,
     workers: int,
-) -> dict[str, Any]:
+    stats: ReadStats,
+) -> None:
     """Replace the directory tables in one transaction; a failure leaves them as they were.
 
     The deltaLinks are taken (`$deltatoken=latest`) before anything is read, so a change made
@@ -130,7 +130,7 @@ def read_full(
             con.execute(f"DELETE FROM {table}")
         delta_state.forget_links(con)
         batches = RowBatches(con)
-        tracked = _read_everything(con, client, settings, batches, user_count, workers)
+        tracked = _read_everything(con, client, settings, batches, user_count, workers, stats)
         if user_count >= SHARD_FROM_USERS and batches.inserted.get("entra_users", 0) != user_count:
             _reread_users(con, client, user_count)
         memberships.track(con, tracked)
@@ -142,4 +142,3 @@ def read_full(
     except BaseException:
         con.execute("ROLLBACK")
         raise
-    return {"mode": "full", "users_counted": user_count}

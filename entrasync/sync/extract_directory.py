@@ -12,6 +12,7 @@ from entrasync.connectors.graph.pacing import ResourceUnitPacer, identity_budget
 from entrasync.settings import TenantSettings
 from entrasync.sync.delta import DeltaIncomplete, read_delta
 from entrasync.sync.directory_full import read_full
+from entrasync.sync.read_stats import ReadStats
 from entrasync.warehouse import delta_state
 
 logger = logging.getLogger(__name__)
@@ -49,12 +50,17 @@ def extract_entra(
     else:
         users = con.execute("SELECT count(*) FROM entra_users").fetchone()[0]
         client.pacer.set_capacity(identity_budget(users))
+        stats = ReadStats("delta", None)
         try:
-            result = read_delta(con, client, settings, links, fingerprint, workers)
-            logger.info("Entra delta read for %s: %s", settings.name, result)
-            return table_counts(con)
+            applied = read_delta(con, client, settings, links, fingerprint, workers, stats)
         except (DeltaExpired, DeltaIncomplete) as error:
             reason = str(error)
-    logger.info("Entra full read for %s: %s", settings.name, reason)
-    read_full(con, client, settings, fingerprint, workers)
+        else:
+            stats.record(con)
+            logger.info("Entra delta read for %s: %s %s", settings.name, stats.summary(), applied)
+            return table_counts(con)
+    stats = ReadStats("full", reason)
+    read_full(con, client, settings, fingerprint, workers, stats)
+    stats.record(con)
+    logger.info("Entra full read for %s: %s", settings.name, stats.summary())
     return table_counts(con)

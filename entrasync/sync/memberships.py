@@ -75,9 +75,7 @@ def nested_groups(rows: Iterable[dict[str, Any]]) -> list[str]:
     return [row["member_id"] for row in rows if row["member_type"] == "group"]
 
 
-def groups_to_track(
-    con: duckdb.DuckDBPyConnection, roots: list[str], transitive: bool
-) -> set[str]:
+def groups_to_track(con: duckdb.DuckDBPyConnection, roots: list[str], transitive: bool) -> set[str]:
     """The roots, and with transitive groups every group below them (as far as known)."""
     if not transitive or not roots:
         return set(roots)
@@ -112,14 +110,10 @@ def untrack(con: duckdb.DuckDBPyConnection, group_ids: Iterable[str]) -> None:
 def track(con: duckdb.DuckDBPyConnection, group_ids: Iterable[str]) -> None:
     ids = sorted(set(group_ids))
     if ids:
-        con.execute(
-            "INSERT OR IGNORE INTO entra_tracked_groups SELECT unnest(?::VARCHAR[])", [ids]
-        )
+        con.execute("INSERT OR IGNORE INTO entra_tracked_groups SELECT unnest(?::VARCHAR[])", [ids])
 
 
-def derive_group_members(
-    con: duckdb.DuckDBPyConnection, roots: list[str], transitive: bool
-) -> int:
+def derive_group_members(con: duckdb.DuckDBPyConnection, roots: list[str], transitive: bool) -> int:
     """Replace entra_group_members with the members of the roots, as a full read lists them."""
     _set_roots(con, roots)
     con.execute("DELETE FROM entra_group_members")

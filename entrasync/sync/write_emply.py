@@ -1,7 +1,8 @@
-"""Write planned changes to Emply, one at a time, recording each outcome as it goes."""
+"""Write planned changes to Emply on a bounded pool, recording each outcome."""
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from typing import Any
 
@@ -9,7 +10,9 @@ import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.sync.write_calendars import MAILBOX_KINDS, write_mailbox_change
+from entrasync.sync.write_pool import OutcomeLog, run_phase
 from entrasync.warehouse import audit
+from entrasync.warehouse.outcomes import Outcome, applied_earlier
 
 EMPLY_KINDS = (
     "link_user", "create_user", "activate_user", "deactivate_user", "set_roles", *MAILBOX_KINDS,
@@ -51,35 +54,50 @@ def write_one(
     return None
 
 
+# Writes in flight at once: Emply's budget for one tenant's run.
+WRITE_WORKERS = 8
+# Links and creations first: later kinds may touch the users they tie or make.
+PHASES = (("link_user", "create_user"),)
+
+
+def _phase(kind: str) -> int:
+    for index, kinds in enumerate(PHASES):
+        if kind in kinds:
+            return index
+    return len(PHASES)
+
+
 def write_emply_changes(
     con: duckdb.DuckDBPyConnection,
     client: EmplyClient,
     tenant: str,
     run_id: str,
     on_written: Callable[[int], None] | None = None,
+    workers: int = WRITE_WORKERS,
 ) -> dict[str, int]:
-    """Apply this run's pending Emply changes; a failing write is recorded and the rest go on."""
-    counts = {"applied": 0, "failed": 0, "skipped": 0}
-    written = 0
-    for change in audit.pending_changes(con, run_id):
-        if change["kind"] not in EMPLY_KINDS:
-            continue
-        earlier = audit.already_applied(con, tenant, change["change_id"])
-        if earlier:
-            audit.record_outcome(
-                con, run_id, change["change_id"], "skipped", f"already applied in run {earlier}"
-            )
-            counts["skipped"] += 1
-            continue
-        try:
-            result = write_one(client, change, con)
-        except Exception as exc:  # recorded per change; the run ends failed
-            audit.record_outcome(con, run_id, change["change_id"], "failed", str(exc))
-            counts["failed"] += 1
-            continue
-        written += 1
+    """Apply this run's pending Emply changes, `workers` at a time, one user's in order.
+
+    A failing write is recorded and the rest go on. Outcomes are recorded in batches; a crash
+    loses at most the latest batch of records, never a write: the rerun's plan reads Emply.
+    """
+    pending = [c for c in audit.pending_changes(con, run_id) if c["kind"] in EMPLY_KINDS]
+    earlier = applied_earlier(con, tenant, run_id, [c["change_id"] for c in pending])
+    log = OutcomeLog(con, run_id)
+    for change in pending:
+        if change["change_id"] in earlier:
+            why = f"already applied in run {earlier[change['change_id']]}"
+            log.add(Outcome(change["change_id"], "skipped", why))
+    log.flush()
+    written = itertools.count(1)
+
+    def write(change: dict[str, Any], cursor: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
+        result = write_one(client, change, cursor)
         if on_written:  # between the write and its record: the worst moment to die
-            on_written(written)
-        audit.record_outcome(con, run_id, change["change_id"], "applied", result=result)
-        counts["applied"] += 1
-    return counts
+            on_written(next(written))
+        return result
+
+    todo = [c for c in pending if c["change_id"] not in earlier]
+    for phase in sorted({_phase(c["kind"]) for c in todo}):
+        changes = [c for c in todo if _phase(c["kind"]) == phase]
+        run_phase(con, log, changes, write, workers)
+    return log.counts

@@ -325,3 +325,13 @@ CREATE TABLE IF NOT EXISTS entra_tracked_groups (
     group_id  VARCHAR PRIMARY KEY -- a connected group, or (transitive) one nested below it, whose
                                   -- direct members entra_memberships holds in full
 );
+
+CREATE TABLE IF NOT EXISTS entra_directory_reads (
+    read_at        TIMESTAMPTZ NOT NULL, -- when an Entra directory read finished (audit: kept)
+    mode           VARCHAR NOT NULL,     -- 'full' or 'delta'
+    reason         VARCHAR,              -- why a full read: no links yet, 410, settings changed
+    objects        JSON NOT NULL,        -- objects Graph sent, per collection (users, groups, ...)
+    minimum_pages  INTEGER NOT NULL,     -- sum of ceil(objects / 999) per collection, at least 1
+    pages          INTEGER NOT NULL,     -- pages actually read (split /users reads cost more)
+    seconds        DOUBLE NOT NULL       -- wall time of the read
+);

@@ -81,7 +81,9 @@ def line_with(lines: list[str], *parts: str) -> str:
 def test_explain_a_leaver_by_email_username_or_upn(stack, tmp_path, capsys):
     with played(stack, LEAVER, tmp_path) as scenario:
         with scenario.warehouse() as con:
-            runs = [r[0] for r in con.sql("SELECT run_id FROM runs ORDER BY started_at").fetchall()]
+            runs = [
+                r[0] for r in con.execute("SELECT run_id FROM runs ORDER BY started_at").fetchall()
+            ]
         assert len(runs) == 4
         lines = explain(capsys, scenario.tenant, "MEGAN@contoso.com")
         by_username = explain(capsys, scenario.tenant, "mjordan")

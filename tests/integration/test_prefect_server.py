@@ -3,6 +3,7 @@ the automation's webhook, `entrasync rerun-failed` rerunning only that tenant, t
 
 from __future__ import annotations
 
+import contextvars
 import json
 import sys
 import threading
@@ -30,6 +31,7 @@ from prefect_stack import deploy_project, prefect_server, start_worker
 
 from entrasync.ops.automations import AUTOMATION_NAME, NOTIFY_ON
 from entrasync.ops.names import GRAPH_REQUESTS_LIMIT, tenant_slot_name
+from tasks.concurrency import one_run_per_tenant
 
 GOOD, BROKEN = "contoso", "fabrikam_eu"
 RUN_TIMEOUT_S = 240
@@ -79,12 +81,17 @@ def wait_for(condition: Callable[[], object], timeout_s: float = 60) -> bool:
     return False
 
 
-def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, tmp_path):
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with prefect_server(tmp_path_factory.mktemp("prefect")) as running:
+        yield running
+
+
+def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
     tenants_file, entries, env = seed_fleet(stack, tmp_path, [GOOD, BROKEN])
     write_tenants(tenants_file, entries, broken=BROKEN)
     control = httpx.Client(base_url=stack.control_url, verify=stack.ca_file)
     with (
-        prefect_server(tmp_path) as server,
         webhook_receiver() as (webhook_url, notifications),
         temporary_settings({PREFECT_API_URL: server.api_url}),
         get_client(sync_client=True) as client,
@@ -164,6 +171,32 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, tmp_path):
             (BROKEN, "Failed"), (GOOD, "Completed")]  # fmt: skip
         rerun_table = json.loads(by_key["rerun-failed-tenants"][-1].data)
         assert [(row["tenant"], row["state"]) for row in rerun_table] == [(BROKEN, "Completed")]
+
+
+def test_a_second_run_of_a_tenant_waits_for_the_first(server):
+    """The tenant slot: two runs of one tenant (say a cycle's and a rerun) take turns."""
+    events: list[tuple[str, str]] = []
+
+    def run(label: str) -> None:
+        with one_run_per_tenant("northwind"):
+            events.append((label, "starts"))
+            time.sleep(2)
+            events.append((label, "ends"))
+
+    with temporary_settings({PREFECT_API_URL: server.api_url}):
+        runs = [  # each thread runs in a copy of this context: the settings point at the server
+            threading.Thread(target=contextvars.copy_context().run, args=(run, label))
+            for label in ("first", "second")
+        ]
+        for thread in runs:
+            thread.start()
+        for thread in runs:
+            thread.join(timeout=60)
+        with get_client(sync_client=True) as client:
+            slot = client.read_global_concurrency_limit_by_name(tenant_slot_name("northwind"))
+    first, second = events[0][0], events[2][0]
+    assert events == [(first, "starts"), (first, "ends"), (second, "starts"), (second, "ends")]
+    assert {first, second} == {"first", "second"} and (slot.limit, slot.active_slots) == (1, 0)
 
 
 pytestmark = pytest.mark.timeout(420)

@@ -1,11 +1,10 @@
 """Emply emulator phase 1: exports, users API, auth, faults, counters and the control surface."""
 
-import asyncio
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-import httpx
 import pytest
+from emulator_fixtures import asgi_client
 
 from entrasync.emulators.emply import EmplyEmulator
 
@@ -13,33 +12,13 @@ KEY = "k-secret-123"
 ROLES = ["Employee", "HR", "Manager", {"name": "Administrator", "admin": True}]
 
 
-class SyncASGITransport(httpx.BaseTransport):
-    """httpx's ASGITransport is async-only: run each request on its own event loop."""
-
-    def __init__(self, app: object) -> None:
-        self.transport = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def send() -> httpx.Response:
-            request.stream = httpx.ByteStream(request.read())
-            response = await self.transport.handle_async_request(request)
-            content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-        return asyncio.run(send())
-
-
-def client(app: object) -> httpx.Client:
-    return httpx.Client(transport=SyncASGITransport(app), base_url="https://emply.test")
-
-
 class Emply:
     """Both apps of one emulator, driven over HTTP as the stack and the pipeline would."""
 
     def __init__(self) -> None:
         self.emulator = EmplyEmulator()
-        self.control = client(self.emulator.control_app)
-        self.api = client(self.emulator.api_app)
+        self.control = asgi_client(self.emulator.control_app)
+        self.api = asgi_client(self.emulator.api_app)
 
     def reset(self, customer: str = "acme", **body: object) -> None:
         response = self.control.put(f"/{customer}", json={"api_key": KEY, "roles": ROLES, **body})

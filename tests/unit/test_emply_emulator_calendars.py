@@ -1,10 +1,10 @@
 """Emply emulator phase 2: calendars, synced and Emply-made events, the outbox, photos."""
 
-import asyncio
 import hashlib
 
 import httpx
 import pytest
+from emulator_fixtures import asgi_client
 
 from entrasync.emulators.emply import EmplyEmulator
 
@@ -14,34 +14,14 @@ PNG = {"content-type": "image/png"}
 WINDOW = {"from": "2024-05-01T00:00:00Z", "to": "2024-06-01T00:00:00Z"}
 
 
-class SyncASGITransport(httpx.BaseTransport):
-    """httpx's ASGITransport is async-only: run each request on its own event loop."""
-
-    def __init__(self, app: object) -> None:
-        self.transport = httpx.ASGITransport(app=app)
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        async def send() -> httpx.Response:
-            request.stream = httpx.ByteStream(request.read())
-            response = await self.transport.handle_async_request(request)
-            content = await response.aread()
-            return httpx.Response(response.status_code, headers=response.headers, content=content)
-
-        return asyncio.run(send())
-
-
 class Emply:
     """One customer `acme` with user megan@contoso.com, driven over HTTP."""
 
     def __init__(self) -> None:
         emulator = EmplyEmulator()
-        self.control = httpx.Client(
-            transport=SyncASGITransport(emulator.control_app), base_url="https://emply.test"
-        )
-        self.api = httpx.Client(
-            transport=SyncASGITransport(emulator.api_app),
-            base_url="https://emply.test/v1/acme",
-            params={"apiKey": KEY},
+        self.control = asgi_client(emulator.control_app)
+        self.api = asgi_client(
+            emulator.api_app, base_url="https://emply.test/v1/acme", params={"apiKey": KEY}
         )
         assert self.control.put("/acme", json={"api_key": KEY}).status_code == 200
         self.user_id = self.ok_op("add_user", username=USER, email=USER)["userId"]
@@ -59,6 +39,12 @@ class Emply:
         response = self.api.post(f"/users/{self.user_id}/calendars", json=body)
         assert response.status_code == 201, response.text
         return response.json()["calendarId"]
+
+    def add_event(self, calendar: str, subject: str, start: str, end: str) -> dict:
+        """An event made in Emply (the add_event op), not one synced from Entra."""
+        return self.ok_op(
+            "add_event", user=USER, calendar=calendar, subject=subject, start=start, end=end
+        )
 
     def put_events(self, calendar_id: str, events: list[dict], **window: str) -> httpx.Response:
         body = {**WINDOW, **window, "events": events}
@@ -136,14 +122,7 @@ def test_set_calendar_enabled_keeps_the_users_choice(emply: Emply) -> None:
 def test_delete_calendar_removes_it_and_its_events(emply: Emply) -> None:
     team_id = emply.add_calendar("Team", "AAA-team")
     emply.put_events(team_id, [synced("E1", "Standup", 2)])
-    emply.ok_op(
-        "add_event",
-        user=USER,
-        calendar="Team",
-        subject="Offsite",
-        start="2024-05-10T09:00:00Z",
-        end="2024-05-10T17:00:00Z",
-    )
+    emply.add_event("Team", "Offsite", "2024-05-10T09:00:00Z", "2024-05-10T17:00:00Z")
     response = emply.api.delete(f"/users/{emply.user_id}/calendars/{team_id}")
     assert response.status_code == 204
     assert emply.export("calendars") == [] and emply.events() == []
@@ -172,14 +151,7 @@ def test_put_events_replaces_synced_events_in_the_window(emply: Emply) -> None:
     emply.put_events(
         calendar_id, [april], **{"from": "2024-04-01T00:00:00Z", "to": "2024-05-01T00:00:00Z"}
     )
-    emply.ok_op(
-        "add_event",
-        user=USER,
-        calendar="Calendar",
-        subject="Dentist",
-        start="2024-05-04T08:00:00Z",
-        end="2024-05-04T09:00:00Z",
-    )
+    emply.add_event("Calendar", "Dentist", "2024-05-04T08:00:00Z", "2024-05-04T09:00:00Z")
     second = emply.put_events(calendar_id, [synced("E2", "Review (moved)", 5)])
     assert second.json() == {"calendarId": calendar_id, "removed": 2, "added": 1}
     assert emply.events() == [
@@ -191,14 +163,7 @@ def test_put_events_replaces_synced_events_in_the_window(emply: Emply) -> None:
 
 def test_put_events_does_not_duplicate_pushed_emply_events(emply: Emply) -> None:
     calendar_id = emply.add_calendar("Calendar", "AAA", enabled=True, canDisable=False)
-    made = emply.ok_op(
-        "add_event",
-        user=USER,
-        calendar="Calendar",
-        subject="Dentist",
-        start="2024-05-04T08:00:00",
-        end="2024-05-04T09:00:00",
-    )
+    made = emply.add_event("Calendar", "Dentist", "2024-05-04T08:00:00", "2024-05-04T09:00:00")
     emply.api.post(f"/events/{made['eventId']}/pushed", json={"entraEventId": "E-dentist"})
     response = emply.put_events(
         calendar_id, [synced("E-dentist", "Dentist", 4), synced("E9", "Lunch", 4)]
@@ -243,14 +208,7 @@ def test_put_events_refuses(emply: Emply, events: list, window: dict, named: str
 
 def test_outbox_holds_emply_made_events_until_pushed(emply: Emply) -> None:
     calendar_id = emply.add_calendar("Calendar", "AAA", enabled=True, canDisable=False)
-    made = emply.ok_op(
-        "add_event",
-        user=USER,
-        calendar="calendar",
-        subject="Offsite",
-        start="2024-05-10T09:00:00Z",
-        end="2024-05-10T17:00:00Z",
-    )
+    made = emply.add_event("calendar", "Offsite", "2024-05-10T09:00:00Z", "2024-05-10T17:00:00Z")
     [row] = emply.api.get("/events/outbox").json()
     assert row == {
         "eventId": made["eventId"],
@@ -291,14 +249,7 @@ def test_add_event_refuses(emply: Emply) -> None:
 
 def test_deleted_users_calendars_and_outbox_rows_are_gone(emply: Emply) -> None:
     emply.add_calendar("Calendar", "AAA")
-    emply.ok_op(
-        "add_event",
-        user=USER,
-        calendar="Calendar",
-        subject="x",
-        start="2024-05-10T09:00:00Z",
-        end="2024-05-10T10:00:00Z",
-    )
+    emply.add_event("Calendar", "x", "2024-05-10T09:00:00Z", "2024-05-10T10:00:00Z")
     emply.ok_op("delete_user", user=USER)
     assert emply.export("calendars") == []
     assert emply.api.get("/events/outbox").json() == []

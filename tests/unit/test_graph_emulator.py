@@ -2,63 +2,25 @@
 
 from __future__ import annotations
 
-import ssl
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import pytest
-
-from entrasync.emulators.stack import EmulatorStack
+from emulator_fixtures import access_token, graph_client, ops_for, reset_tenant, trusting
+from emulator_fixtures import control as control
+from emulator_fixtures import stack as stack
 
 TENANT = "graph-read-t1"
-SECRET = "s3cret"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with EmulatorStack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def control(stack):
-    with httpx.Client(
-        base_url=f"{stack.control_url}/graph",
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ) as client:
-        yield client
-
-
-def _token(stack, tenant=TENANT, client_id="app-1"):
-    response = httpx.post(
-        f"{stack.login_url}/{tenant}/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": client_id,
-            "client_secret": SECRET,
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    )
-    response.raise_for_status()
-    return response.json()["access_token"]
+op = ops_for(TENANT)
 
 
 @pytest.fixture
 def directory(control):
     """A fresh tenant: 3 members, a guest, a disabled and a deleted user; nested groups."""
-    control.put(
-        f"/{TENANT}",
-        json={"domains": ["contoso.com"], "client_id": "app-1", "client_secret": SECRET},
-    ).raise_for_status()
-
-    def op(op_name, **args):
-        response = control.post(f"/{TENANT}/ops", json={"op": op_name, "args": args})
-        assert response.status_code == 200, response.text
-        return response.json()
-
+    reset_tenant(control, TENANT)
     ids = {
         "megan": op(
+            control,
             "add_user",
             upn="megan@contoso.com",
             mail="megan@contoso.com",
@@ -67,29 +29,25 @@ def directory(control):
             surname="Bowen",
             jobTitle="Marketing Manager",
         )["id"],
-        "alex": op("add_user", upn="alex@contoso.com", displayName="Alex Wilber")["id"],
-        "off": op("add_user", upn="off@contoso.com", accountEnabled=False)["id"],
-        "gone": op("add_user", upn="gone@contoso.com", mail="gone@contoso.com")["id"],
-        "guest": op("add_user", mail="lee@fabrikam.com", userType="Guest")["id"],
+        "alex": op(control, "add_user", upn="alex@contoso.com", displayName="Alex Wilber")["id"],
+        "off": op(control, "add_user", upn="off@contoso.com", accountEnabled=False)["id"],
+        "gone": op(control, "add_user", upn="gone@contoso.com", mail="gone@contoso.com")["id"],
+        "guest": op(control, "add_user", mail="lee@fabrikam.com", userType="Guest")["id"],
     }
-    ids["Employee"] = op("add_group", name="Employee")["id"]
-    ids["HR"] = op("add_group", name="HR")["id"]
+    ids["Employee"] = op(control, "add_group", name="Employee")["id"]
+    ids["HR"] = op(control, "add_group", name="HR")["id"]
     for user in ("megan@contoso.com", "off@contoso.com", "gone@contoso.com"):
-        op("add_member", group="Employee", user=user)
-    op("add_member", group="HR", user="alex@contoso.com")
-    op("add_member", group="HR", user="lee@fabrikam.com")
-    op("add_member", group="Employee", user="HR")  # nested group
-    op("delete_user", upn="gone@contoso.com")
+        op(control, "add_member", group="Employee", user=user)
+    op(control, "add_member", group="HR", user="alex@contoso.com")
+    op(control, "add_member", group="HR", user="lee@fabrikam.com")
+    op(control, "add_member", group="Employee", user="HR")  # nested group
+    op(control, "delete_user", upn="gone@contoso.com")
     return ids
 
 
 @pytest.fixture
 def graph(stack, directory):
-    with httpx.Client(
-        base_url=stack.graph_url,
-        headers={"Authorization": f"Bearer {_token(stack)}"},
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ) as client:
+    with graph_client(stack, access_token(stack, TENANT)) as client:
         yield client
 
 
@@ -327,11 +285,7 @@ def test_unsupported_query_option_is_refused_not_ignored(graph):
 )
 def test_missing_or_invalid_token_is_401(stack, directory, header, message):
     headers = {"Authorization": header} if header else {}
-    response = httpx.get(
-        f"{stack.graph_url}/users",
-        headers=headers,
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    )
+    response = httpx.get(f"{stack.graph_url}/users", headers=headers, verify=trusting(stack))
     assert response.status_code == 401
     error = response.json()["error"]
     assert error["code"] == "InvalidAuthenticationToken"
@@ -341,16 +295,9 @@ def test_missing_or_invalid_token_is_401(stack, directory, header, message):
 
 
 def test_token_picks_the_tenant(stack, control, directory):
-    control.put(
-        "/graph-read-t2",
-        json={"domains": ["fabrikam.com"], "client_id": "app-2", "client_secret": SECRET},
-    ).raise_for_status()
-    control.post(
-        "/graph-read-t2/ops", json={"op": "add_user", "args": {"upn": "only@fabrikam.com"}}
-    ).raise_for_status()
-    response = httpx.get(
-        f"{stack.graph_url}/users",
-        headers={"Authorization": f"Bearer {_token(stack, 'graph-read-t2', 'app-2')}"},
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    )
+    reset_tenant(control, "graph-read-t2", domain="fabrikam.com", client_id="app-2")
+    ops_for("graph-read-t2")(control, "add_user", upn="only@fabrikam.com")
+    token = access_token(stack, "graph-read-t2", client_id="app-2")
+    with graph_client(stack, token) as other_tenant:
+        response = other_tenant.get("/users")
     assert _upns(response.json()) == {"only@fabrikam.com"}

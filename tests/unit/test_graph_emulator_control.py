@@ -2,69 +2,31 @@
 
 from __future__ import annotations
 
-import ssl
 import time
 
-import httpx
 import pytest
+from emulator_fixtures import access_token, graph_client, ops_for, reset_tenant
+from emulator_fixtures import control as control
+from emulator_fixtures import stack as stack
 
 from entrasync.emulators.graph.directory import TenantDirectory
 from entrasync.emulators.graph.seed import seed
-from entrasync.emulators.stack import EmulatorStack
 
 TENANT = "graph-ctl-t1"
-SECRET = "s3cret"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with EmulatorStack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def control(stack):
-    with httpx.Client(
-        base_url=f"{stack.control_url}/graph",
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ) as client:
-        yield client
+op = ops_for(TENANT)
 
 
 @pytest.fixture
 def tenant(control):
-    control.put(
-        f"/{TENANT}",
-        json={"domains": ["contoso.com"], "client_id": "app-1", "client_secret": SECRET},
-    ).raise_for_status()
+    reset_tenant(control, TENANT)
     control.delete("/stats")
     yield TENANT
     control.post("/config", json={"latency_ms": 0})
 
 
-def op(control, op_name, expect=200, **args):
-    response = control.post(f"/{TENANT}/ops", json={"op": op_name, "args": args})
-    assert response.status_code == expect, response.text
-    return response.json()
-
-
 @pytest.fixture
 def graph(stack, tenant):
-    token = httpx.post(
-        f"{stack.login_url}/{tenant}/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "app-1",
-            "client_secret": SECRET,
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ).json()["access_token"]
-    with httpx.Client(
-        base_url=stack.graph_url,
-        headers={"Authorization": f"Bearer {token}"},
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ) as client:
+    with graph_client(stack, access_token(stack, tenant)) as client:
         yield client
 
 

@@ -4,46 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import ssl
 import time
 
 import httpx
 import pytest
-
-from entrasync.emulators.stack import EmulatorStack
+from emulator_fixtures import access_token, graph_client, ops_for, reset_tenant, trusting
+from emulator_fixtures import control as control
+from emulator_fixtures import stack as stack
 
 TENANT = "graph-outlook-t1"
-SECRET = "s3cret"
 MEGAN = "megan@contoso.com"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with EmulatorStack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def control(stack):
-    with httpx.Client(
-        base_url=f"{stack.control_url}/graph",
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ) as client:
-        yield client
-
-
-def op(control, op_name, expect=200, **args):
-    response = control.post(f"/{TENANT}/ops", json={"op": op_name, "args": args})
-    assert response.status_code == expect, response.text
-    return response.json()
+op = ops_for(TENANT)
 
 
 @pytest.fixture
 def megan_id(control):
-    control.put(
-        f"/{TENANT}",
-        json={"domains": ["contoso.com"], "client_id": "app-1", "client_secret": SECRET},
-    ).raise_for_status()
+    reset_tenant(control, TENANT)
     user_id = op(control, "add_user", upn=MEGAN, mail=MEGAN, displayName="Megan Bowen")["id"]
     yield user_id
     control.post(
@@ -59,26 +35,27 @@ def megan_id(control):
 
 @pytest.fixture
 def token(stack, megan_id):
-    return httpx.post(
-        f"{stack.login_url}/{TENANT}/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "app-1",
-            "client_secret": SECRET,
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ).json()["access_token"]
+    return access_token(stack, TENANT)
 
 
 @pytest.fixture
 def graph(stack, token):
-    with httpx.Client(
-        base_url=stack.graph_url,
-        headers={"Authorization": f"Bearer {token}"},
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ) as client:
+    with graph_client(stack, token) as client:
         yield client
+
+
+def _burst(stack, token, path, times=6):
+    """`times` concurrent GETs of `path`, all in flight together."""
+
+    async def gather():
+        async with httpx.AsyncClient(
+            base_url=stack.graph_url,
+            headers={"Authorization": f"Bearer {token}"},
+            verify=trusting(stack),
+        ) as client:
+            return await asyncio.gather(*(client.get(path) for _ in range(times)))
+
+    return asyncio.run(gather())
 
 
 def _calendars(graph, user=MEGAN):
@@ -267,18 +244,7 @@ def test_photo_metadata_and_bytes(graph, control, megan_id):
 # --------------------------------------------------------------- throttling
 def test_more_than_four_concurrent_requests_per_mailbox_get_429(stack, token, control):
     control.post("/config", json={"latency_ms": 300}).raise_for_status()
-
-    async def burst():
-        async with httpx.AsyncClient(
-            base_url=stack.graph_url,
-            headers={"Authorization": f"Bearer {token}"},
-            verify=ssl.create_default_context(cafile=stack.ca_file),
-        ) as client:
-            return await asyncio.gather(
-                *(client.get(f"/users/{MEGAN}/calendars") for _ in range(6))
-            )
-
-    responses = asyncio.run(burst())
+    responses = _burst(stack, token, f"/users/{MEGAN}/calendars")
     statuses = sorted(response.status_code for response in responses)
     assert statuses == [200, 200, 200, 200, 429, 429]
     throttled = next(r for r in responses if r.status_code == 429)
@@ -288,16 +254,8 @@ def test_more_than_four_concurrent_requests_per_mailbox_get_429(stack, token, co
 
 def test_directory_requests_are_not_mailbox_limited(stack, token, control):
     control.post("/config", json={"latency_ms": 200}).raise_for_status()
-
-    async def burst():
-        async with httpx.AsyncClient(
-            base_url=stack.graph_url,
-            headers={"Authorization": f"Bearer {token}"},
-            verify=ssl.create_default_context(cafile=stack.ca_file),
-        ) as client:
-            return await asyncio.gather(*(client.get(f"/users/{MEGAN}") for _ in range(6)))
-
-    assert {response.status_code for response in asyncio.run(burst())} == {200}
+    responses = _burst(stack, token, f"/users/{MEGAN}")
+    assert {response.status_code for response in responses} == {200}
 
 
 def test_requests_per_window_per_mailbox(graph, control):

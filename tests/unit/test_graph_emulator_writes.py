@@ -2,44 +2,18 @@
 
 from __future__ import annotations
 
-import ssl
-
-import httpx
 import pytest
-
-from entrasync.emulators.stack import EmulatorStack
+from emulator_fixtures import access_token, graph_client, ops_for, reset_tenant
+from emulator_fixtures import control as control
+from emulator_fixtures import stack as stack
 
 TENANT = "graph-writes-t1"
-SECRET = "s3cret"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with EmulatorStack() as running:
-        yield running
-
-
-@pytest.fixture(scope="module")
-def control(stack):
-    with httpx.Client(
-        base_url=f"{stack.control_url}/graph",
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ) as client:
-        yield client
-
-
-def op(control, op_name, expect=200, **args):
-    response = control.post(f"/{TENANT}/ops", json={"op": op_name, "args": args})
-    assert response.status_code == expect, response.text
-    return response.json()
+op = ops_for(TENANT)
 
 
 @pytest.fixture
 def ids(control):
-    control.put(
-        f"/{TENANT}",
-        json={"domains": ["contoso.com"], "client_id": "app-1", "client_secret": SECRET},
-    ).raise_for_status()
+    reset_tenant(control, TENANT)
     found = {
         "megan": op(control, "add_user", upn="megan@contoso.com", mail="megan@contoso.com")["id"],
         "synced": op(control, "add_user", upn="ad@contoso.com", onPremisesSyncEnabled=True)["id"],
@@ -51,21 +25,7 @@ def ids(control):
 
 @pytest.fixture
 def graph(stack, ids):
-    token = httpx.post(
-        f"{stack.login_url}/{TENANT}/oauth2/v2.0/token",
-        data={
-            "grant_type": "client_credentials",
-            "client_id": "app-1",
-            "client_secret": SECRET,
-            "scope": "https://graph.microsoft.com/.default",
-        },
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ).json()["access_token"]
-    with httpx.Client(
-        base_url=stack.graph_url,
-        headers={"Authorization": f"Bearer {token}"},
-        verify=ssl.create_default_context(cafile=stack.ca_file),
-    ) as client:
+    with graph_client(stack, access_token(stack, TENANT)) as client:
         yield client
 
 

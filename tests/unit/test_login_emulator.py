@@ -2,36 +2,31 @@
 
 from __future__ import annotations
 
-import ssl
 import time
 
-import httpx
 import msal
 import pytest
-
-from entrasync.emulators.stack import EmulatorStack
-
-GRAPH_SCOPE = "https://graph.microsoft.com/.default"
-
-
-@pytest.fixture(scope="module")
-def stack():
-    with EmulatorStack() as running:
-        yield running
+from emulator_fixtures import (
+    CLIENT_ID,
+    GRAPH_SCOPE,
+    SECRET,
+    reset_tenant,
+    token_form,
+    verified_client,
+)
+from emulator_fixtures import control as control
+from emulator_fixtures import stack as stack
 
 
 @pytest.fixture(scope="module")
 def http(stack):
-    with httpx.Client(verify=ssl.create_default_context(cafile=stack.ca_file)) as client:
+    with verified_client(stack) as client:
         yield client
 
 
 @pytest.fixture
-def tenant(http, stack):
-    http.put(
-        f"{stack.control_url}/graph/login-t1",
-        json={"domains": ["contoso.com"], "client_id": "app-1", "client_secret": "s3cret"},
-    ).raise_for_status()
+def tenant(control):
+    reset_tenant(control, "login-t1")
     return "login-t1"
 
 
@@ -44,7 +39,7 @@ def plain_env(monkeypatch):
 
 def _msal_app(stack, tenant, secret):
     return msal.ConfidentialClientApplication(
-        "app-1",
+        CLIENT_ID,
         client_credential=secret,
         authority=f"{stack.login_url}/{tenant}",
         instance_discovery=False,
@@ -88,7 +83,7 @@ def test_instance_discovery_points_back_at_the_emulator(http, stack, tenant):
 
 
 def test_msal_acquires_a_token(stack, tenant, plain_env):
-    result = _msal_app(stack, tenant, "s3cret").acquire_token_for_client(scopes=[GRAPH_SCOPE])
+    result = _msal_app(stack, tenant, SECRET).acquire_token_for_client(scopes=[GRAPH_SCOPE])
     assert result.get("token_type") == "Bearer", result
     assert result["access_token"].count(".") == 2
     assert result["expires_in"] == 3600
@@ -102,14 +97,7 @@ def test_msal_with_wrong_secret_gets_invalid_client(stack, tenant, plain_env):
 
 
 def _token_request(http, stack, tenant, **overrides):
-    form = {
-        "grant_type": "client_credentials",
-        "client_id": "app-1",
-        "client_secret": "s3cret",
-        "scope": GRAPH_SCOPE,
-    }
-    form.update(overrides)
-    return http.post(f"{stack.login_url}/{tenant}/oauth2/v2.0/token", data=form)
+    return http.post(f"{stack.login_url}/{tenant}/oauth2/v2.0/token", data=token_form(**overrides))
 
 
 def test_wrong_secret_is_401_with_entra_error_fields(http, stack, tenant):
@@ -144,7 +132,7 @@ def test_secret_in_basic_auth_header_works(http, stack, tenant):
     response = http.post(
         f"{stack.login_url}/{tenant}/oauth2/v2.0/token",
         data={"grant_type": "client_credentials", "scope": GRAPH_SCOPE},
-        auth=("app-1", "s3cret"),
+        auth=(CLIENT_ID, SECRET),
     )
     assert response.status_code == 200
     assert response.json()["token_type"] == "Bearer"

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+from emulator_fixtures import verified_client
 
 from entrasync.emulators.stack import EmulatorStack
 
@@ -19,10 +20,6 @@ from entrasync.emulators.stack import EmulatorStack
 def stack():
     with EmulatorStack(token_lifetime_s=120, latency_ms=0) as running:
         yield running
-
-
-def _verified(stack) -> httpx.Client:
-    return httpx.Client(verify=ssl.create_default_context(cafile=stack.ca_file))
 
 
 def test_urls_follow_the_design(stack):
@@ -46,7 +43,7 @@ def test_env_holds_the_four_variables(stack):
 
 
 def test_every_server_answers_https_trusted_by_the_ca(stack):
-    with _verified(stack) as client:
+    with verified_client(stack) as client:
         assert client.get(f"{stack.control_url}/graph/stats").status_code == 200
         assert client.get(f"{stack.graph_url}/users").status_code == 401  # no token
         discovery = client.get(f"{stack.login_url}/common/discovery/instance")
@@ -63,13 +60,13 @@ def test_the_ca_is_needed(stack):
 
 
 def test_emply_control_is_mounted(stack):
-    with _verified(stack) as client:
+    with verified_client(stack) as client:
         response = client.put(f"{stack.control_url}/emply/acme", json={"api_key": "k", "roles": []})
         assert response.status_code == 200, response.text
 
 
 def test_constructor_settings_reach_the_emulators(stack):
-    with _verified(stack) as client:
+    with verified_client(stack) as client:
         config = client.get(f"{stack.control_url}/graph/config").json()
     assert config["token_lifetime_s"] == 120
     assert config["latency_ms"] == 0

@@ -6,7 +6,7 @@ from typing import Any
 from entrasync.emulators.emply import calendars
 from entrasync.emulators.emply.errors import bad_request
 from entrasync.emulators.emply.fields import Fields, parse_time
-from entrasync.emulators.emply.models import Fault
+from entrasync.emulators.emply.models import Fault, User
 from entrasync.emulators.emply.rows import calendar_row, employee_row, event_row, role_row, user_row
 from entrasync.emulators.emply.state import CustomerState
 
@@ -19,6 +19,12 @@ EMPLOYEE_ARGS = {
     "department": "department",
     "mobile": "mobile_phone",
 }
+
+
+def _user_arg_only(state: CustomerState, args: Fields) -> User:
+    """The user named by an op whose one arg is `user`."""
+    args.reject_unknown({"user"})
+    return state.user_named(args.text("user"))
 
 
 def add_role(state: CustomerState, args: Fields) -> dict[str, Any]:
@@ -80,15 +86,13 @@ def set_roles(state: CustomerState, args: Fields) -> dict[str, Any]:
 
 
 def deactivate_user(state: CustomerState, args: Fields) -> dict[str, Any]:
-    args.reject_unknown({"user"})
-    user = state.user_named(args.text("user"))
+    user = _user_arg_only(state, args)
     user.active = False
     return user_row(user)
 
 
 def delete_user(state: CustomerState, args: Fields) -> dict[str, Any]:
-    args.reject_unknown({"user"})
-    user = state.user_named(args.text("user"))
+    user = _user_arg_only(state, args)
     state.delete_user(user)
     return user_row(user)
 
@@ -101,8 +105,7 @@ def archive_employee(state: CustomerState, args: Fields) -> dict[str, Any]:
 
 
 def disable_calendar_sync(state: CustomerState, args: Fields) -> dict[str, Any]:
-    args.reject_unknown({"user"})
-    user = state.user_named(args.text("user"))
+    user = _user_arg_only(state, args)
     user.calendar_sync_enabled = False
     return user_row(user)
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from entrasync.emulators.graph.directory import Record
@@ -9,7 +10,7 @@ from entrasync.emulators.graph.events import create_event, parse_instant, render
 from entrasync.emulators.graph.messages import GraphError, GraphRequest, GraphResponse
 from entrasync.emulators.graph.odata import project, select_option
 from entrasync.emulators.graph.outlook import mailbox_owner, outlook_page, preferred_zone
-from entrasync.emulators.graph.router import router
+from entrasync.emulators.graph.router import Handler, router
 
 EVENT_TYPE_NAME = "Microsoft.OutlookServices.Event"
 CALENDAR_TYPE_NAME = "Microsoft.OutlookServices.Calendar"
@@ -32,6 +33,27 @@ def render_calendar(request: GraphRequest, user_id: str, calendar: Record) -> di
             "address": owner.get("mail") or owner["userPrincipalName"],
         },
     }
+
+
+def _mailbox_context(request: GraphRequest, user_id: str, tail: str) -> str:
+    return f"{request.base_url}/$metadata#users('{user_id}')/{tail}"
+
+
+def _calendar_route(method: str, tail: str) -> Callable[[Handler], Handler]:
+    """Route `tail` of a user's mailbox, of its default calendar and of a calendar by id."""
+
+    def register(handler: Handler) -> Handler:
+        for prefix in ("/calendars/{calendar}", "/calendar", ""):
+            router.route(method, f"/users/{{user}}{prefix}/{tail}")(handler)
+        return handler
+
+    return register
+
+
+def _owner_and_calendar(request: GraphRequest) -> tuple[str, Record]:
+    """The mailbox owner's id and the calendar the path names."""
+    user_id, _ = mailbox_owner(request)
+    return user_id, _calendar(request, user_id)
 
 
 def _calendar(request: GraphRequest, user_id: str) -> Record:
@@ -85,7 +107,7 @@ def _events_page(
         request,
         events,
         lambda event: render_event(event, zone_name, names),
-        f"{request.base_url}/$metadata#users('{user_id}')/{entity}",
+        _mailbox_context(request, user_id, entity),
     )
     if zone_name != "UTC":
         response.headers["Preference-Applied"] = f'outlook.timezone="{zone_name}"'
@@ -117,26 +139,22 @@ def list_calendars(request: GraphRequest) -> GraphResponse:
         request,
         calendars,
         render,
-        f"{request.base_url}/$metadata#users('{user_id}')/calendars",
+        _mailbox_context(request, user_id, "calendars"),
     )
 
 
 @router.route("GET", "/users/{user}/calendar")
 @router.route("GET", "/users/{user}/calendars/{calendar}")
 def get_calendar(request: GraphRequest) -> GraphResponse:
-    user_id, _ = mailbox_owner(request)
-    calendar = _calendar(request, user_id)
-    body = {"@odata.context": f"{request.base_url}/$metadata#users('{user_id}')/calendars/$entity"}
+    user_id, calendar = _owner_and_calendar(request)
+    body = {"@odata.context": _mailbox_context(request, user_id, "calendars/$entity")}
     body.update(render_calendar(request, user_id, calendar))
     return GraphResponse(200, body)
 
 
-@router.route("GET", "/users/{user}/calendarView")
-@router.route("GET", "/users/{user}/calendar/calendarView")
-@router.route("GET", "/users/{user}/calendars/{calendar}/calendarView")
+@_calendar_route("GET", "calendarView")
 def calendar_view(request: GraphRequest) -> GraphResponse:
-    user_id, _ = mailbox_owner(request)
-    calendar = _calendar(request, user_id)
+    user_id, calendar = _owner_and_calendar(request)
     start_text, end_text = request.option("startDateTime"), request.option("endDateTime")
     if not start_text or not end_text:
         raise GraphError(
@@ -154,22 +172,16 @@ def calendar_view(request: GraphRequest) -> GraphResponse:
     return _events_page(request, user_id, in_window, "calendarView")
 
 
-@router.route("GET", "/users/{user}/events")
-@router.route("GET", "/users/{user}/calendar/events")
-@router.route("GET", "/users/{user}/calendars/{calendar}/events")
+@_calendar_route("GET", "events")
 def list_events(request: GraphRequest) -> GraphResponse:
-    user_id, _ = mailbox_owner(request)
-    calendar = _calendar(request, user_id)
+    user_id, calendar = _owner_and_calendar(request)
     events = list(request.tenant.mailbox(user_id).events.get(calendar["id"], []))
     return _events_page(request, user_id, events, "events")
 
 
-@router.route("POST", "/users/{user}/events")
-@router.route("POST", "/users/{user}/calendar/events")
-@router.route("POST", "/users/{user}/calendars/{calendar}/events")
+@_calendar_route("POST", "events")
 def post_event(request: GraphRequest) -> GraphResponse:
-    user_id, _ = mailbox_owner(request)
-    calendar = _calendar(request, user_id)
+    user_id, calendar = _owner_and_calendar(request)
     if not calendar["canEdit"]:
         raise GraphError(
             403, "ErrorAccessDenied", "Access is denied. Check credentials and try again."
@@ -180,7 +192,7 @@ def post_event(request: GraphRequest) -> GraphResponse:
     record = create_event(request.tenant, user_id, calendar["id"], payload, created_by_api=True)
     zone_name = preferred_zone(request) or "UTC"
     body = {
-        "@odata.context": f"{request.base_url}/$metadata#users('{user_id}')/events/$entity",
+        "@odata.context": _mailbox_context(request, user_id, "events/$entity"),
         **render_event(record, zone_name),
     }
     return GraphResponse(
@@ -202,7 +214,7 @@ def _find_event(request: GraphRequest, user_id: str) -> tuple[str, Record]:
 def get_event(request: GraphRequest) -> GraphResponse:
     user_id, _ = mailbox_owner(request)
     _, event = _find_event(request, user_id)
-    body = {"@odata.context": f"{request.base_url}/$metadata#users('{user_id}')/events/$entity"}
+    body = {"@odata.context": _mailbox_context(request, user_id, "events/$entity")}
     body.update(render_event(event, preferred_zone(request) or "UTC", _event_names(request)))
     return GraphResponse(200, body)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from entrasync.emulators.graph.directory import GROUP_KIND, USER_KIND, Record
@@ -59,23 +60,62 @@ def group_or_404(request: GraphRequest, group_id: str) -> Record:
     return record
 
 
-def _entity(request: GraphRequest, entity_set: str, selected: list[str] | None) -> str:
-    return context_url(request, entity_set, selected) + "/$entity"
+@dataclass(frozen=True)
+class _Listing:
+    """What a directory read renders: its entity set, type, selectable and default names."""
+
+    entity_set: str
+    type_name: str
+    selectable: dict[str, str]
+    defaults: tuple[str, ...]
+    odata_type: str | None = None  # an `@odata.type` annotation on each single record
+
+
+DELETED_USER_DEFAULTS = (*USER_DEFAULT_PROPERTIES[:-1], "deletedDateTime", "id")
+_USERS = _Listing("users", USER_TYPE_NAME, USER_SELECTABLE, USER_DEFAULT_PROPERTIES)
+_GROUPS = _Listing("groups", GROUP_TYPE_NAME, GROUP_SELECTABLE, GROUP_DEFAULT_PROPERTIES)
+_DELETED_USERS = _Listing("users", USER_TYPE_NAME, USER_SELECTABLE, DELETED_USER_DEFAULTS)
+_DELETED_ITEM = _Listing(
+    "directory/deletedItems", USER_TYPE_NAME, USER_SELECTABLE, DELETED_USER_DEFAULTS, USER_TYPE
+)
+
+
+def _page_of(
+    request: GraphRequest, listing: _Listing, load: Callable[[GraphRequest], list[Record]]
+) -> GraphResponse:
+    """A page of the records `load` finds ($select is checked first), projected like Graph."""
+    selected = select_option(request, listing.selectable, listing.type_name)
+    names = fields_to_render(selected, listing.defaults)
+    return paged_response(
+        request,
+        load(request),
+        lambda record: project(record, names),
+        context_url(request, listing.entity_set, selected),
+    )
+
+
+def _one(request: GraphRequest, listing: _Listing, record: Record) -> GraphResponse:
+    """One record with its `$entity` context, projected like Graph."""
+    selected = select_option(request, listing.selectable, listing.type_name)
+    body = {"@odata.context": context_url(request, listing.entity_set, selected) + "/$entity"}
+    if listing.odata_type is not None:
+        body["@odata.type"] = listing.odata_type
+    body.update(project(record, fields_to_render(selected, listing.defaults)))
+    return GraphResponse(200, body)
+
+
+def _active_users(request: GraphRequest) -> list[Record]:
+    return filtered(request, request.tenant.active_users, USER_FILTERABLE, "users")
+
+
+def _groups(request: GraphRequest) -> list[Record]:
+    return filtered(request, lambda: _all_groups(request), GROUP_FILTERABLE, "groups")
 
 
 @router.route("GET", "/users")
 def list_users(request: GraphRequest) -> GraphResponse:
     reject_unsupported(request, allowed_extra=("$filter",))
-    selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
-    names = fields_to_render(selected, USER_DEFAULT_PROPERTIES)
-    tenant = request.tenant
-    users = filtered(request, tenant.active_users, USER_FILTERABLE, "users")
-    return paged_response(
-        request,
-        users,
-        lambda user: project(user, names),
-        context_url(request, "users", selected),
-    )
+    return _page_of(request, _USERS, _active_users)
 
 
 def _count(request: GraphRequest, total: int) -> GraphResponse:
@@ -86,24 +126,18 @@ def _count(request: GraphRequest, total: int) -> GraphResponse:
 
 @router.route("GET", "/users/$count")
 def count_users(request: GraphRequest) -> GraphResponse:
-    tenant = request.tenant
-    return _count(request, len(filtered(request, tenant.active_users, USER_FILTERABLE, "users")))
+    return _count(request, len(_active_users(request)))
 
 
 @router.route("GET", "/groups/$count")
 def count_groups(request: GraphRequest) -> GraphResponse:
-    groups = filtered(request, lambda: _all_groups(request), GROUP_FILTERABLE, "groups")
-    return _count(request, len(groups))
+    return _count(request, len(_groups(request)))
 
 
 @router.route("GET", "/users/{user}")
 def get_user(request: GraphRequest) -> GraphResponse:
     reject_unsupported(request)
-    record = find_user_or_404(request, request.path_params["user"])
-    selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
-    body = {"@odata.context": _entity(request, "users", selected)}
-    body.update(project(record, fields_to_render(selected, USER_DEFAULT_PROPERTIES)))
-    return GraphResponse(200, body)
+    return _one(request, _USERS, find_user_or_404(request, request.path_params["user"]))
 
 
 def _all_groups(request: GraphRequest) -> list[Record]:
@@ -114,25 +148,13 @@ def _all_groups(request: GraphRequest) -> list[Record]:
 @router.route("GET", "/groups")
 def list_groups(request: GraphRequest) -> GraphResponse:
     reject_unsupported(request, allowed_extra=("$filter",))
-    selected = select_option(request, GROUP_SELECTABLE, GROUP_TYPE_NAME)
-    names = fields_to_render(selected, GROUP_DEFAULT_PROPERTIES)
-    groups = filtered(request, lambda: _all_groups(request), GROUP_FILTERABLE, "groups")
-    return paged_response(
-        request,
-        groups,
-        lambda group: project(group, names),
-        context_url(request, "groups", selected),
-    )
+    return _page_of(request, _GROUPS, _groups)
 
 
 @router.route("GET", "/groups/{id}")
 def get_group(request: GraphRequest) -> GraphResponse:
     reject_unsupported(request)
-    record = group_or_404(request, request.path_params["id"])
-    selected = select_option(request, GROUP_SELECTABLE, GROUP_TYPE_NAME)
-    body = {"@odata.context": _entity(request, "groups", selected)}
-    body.update(project(record, fields_to_render(selected, GROUP_DEFAULT_PROPERTIES)))
-    return GraphResponse(200, body)
+    return _one(request, _GROUPS, group_or_404(request, request.path_params["id"]))
 
 
 def _member_renderer(
@@ -218,21 +240,14 @@ def _cast(request: GraphRequest) -> str:
     return cast
 
 
-DELETED_USER_DEFAULTS = (*USER_DEFAULT_PROPERTIES[:-1], "deletedDateTime", "id")
-
-
 @router.route("GET", "/directory/deletedItems/microsoft.graph.user")
 def list_deleted_users(request: GraphRequest) -> GraphResponse:
     reject_unsupported(request)
-    selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
-    names = fields_to_render(selected, DELETED_USER_DEFAULTS)
     tenant = request.tenant
-    deleted = tenant.cached("deleted_users", lambda: list(tenant.deleted_users.values()))
-    return paged_response(
+    return _page_of(
         request,
-        deleted,
-        lambda user: project(user, names),
-        context_url(request, "users", selected),
+        _DELETED_USERS,
+        lambda _: tenant.cached("deleted_users", lambda: list(tenant.deleted_users.values())),
     )
 
 
@@ -240,10 +255,7 @@ def list_deleted_users(request: GraphRequest) -> GraphResponse:
 def list_deleted_groups(request: GraphRequest) -> GraphResponse:
     # Security groups are deleted permanently, so there is never a deleted group to list.
     reject_unsupported(request)
-    selected = select_option(request, GROUP_SELECTABLE, GROUP_TYPE_NAME)
-    return paged_response(
-        request, [], lambda group: group, context_url(request, "groups", selected)
-    )
+    return _page_of(request, _GROUPS, lambda _: [])
 
 
 @router.route("GET", "/directory/deletedItems/{id}")
@@ -252,10 +264,4 @@ def get_deleted_item(request: GraphRequest) -> GraphResponse:
     record = request.tenant.deleted_users.get(request.path_params["id"])
     if record is None:
         raise not_found(request.path_params["id"])
-    selected = select_option(request, USER_SELECTABLE, USER_TYPE_NAME)
-    body = {
-        "@odata.context": _entity(request, "directory/deletedItems", selected),
-        "@odata.type": USER_TYPE,
-    }
-    body.update(project(record, fields_to_render(selected, DELETED_USER_DEFAULTS)))
-    return GraphResponse(200, body)
+    return _one(request, _DELETED_ITEM, record)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from entrasync.emulators.graph.directory import (
@@ -100,6 +101,22 @@ def _member(tenant: TenantDirectory, op: str, reference: Any) -> str:
     return member_id
 
 
+def _group_and_member(tenant: TenantDirectory, op: str, args: dict[str, Any]) -> tuple[str, str]:
+    """The ids that add_member / remove_member's `group` and `user` args name."""
+    only_args(op, args, {"group", "user"})
+    _require(op, args, "group", "user")
+    return _group(tenant, op, args["group"]), _member(tenant, op, args["user"])
+
+
+@contextmanager
+def _directory_errors(op: str, status: int = 400) -> Iterator[None]:
+    """A change the directory refuses becomes an OpError with `status`, named after `op`."""
+    try:
+        yield
+    except DirectoryError as error:
+        raise OpError(status, f"{op}: {error.message}") from error
+
+
 # ------------------------------------------------------------------------ ops
 def add_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     props = user_props("add_user", args, allow_id=True)
@@ -107,10 +124,8 @@ def add_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
         props.get("userType") == "Guest" and props.get("mail")
     ):
         raise OpError(400, "add_user: missing required arg 'upn' (a Guest may give only 'mail')")
-    try:
+    with _directory_errors("add_user"):
         record = tenant.create_user(props)
-    except DirectoryError as error:
-        raise OpError(400, f"add_user: {error.message}") from error
     return {"id": record["id"], "userPrincipalName": record["userPrincipalName"]}
 
 
@@ -121,10 +136,8 @@ def update_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
         raise OpError(400, "update_user: arg 'set' must be a mapping of add_user keys")
     user_id = _user(tenant, "update_user", "upn", args["upn"])
     changes = user_props("update_user", args["set"], allow_id=False)
-    try:
+    with _directory_errors("update_user"):
         record = tenant.update_user(user_id, changes)
-    except DirectoryError as error:
-        raise OpError(400, f"update_user: {error.message}") from error
     return {"id": user_id, "userPrincipalName": record["userPrincipalName"]}
 
 
@@ -147,10 +160,8 @@ def delete_user(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 def add_group(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     only_args("add_group", args, {"name", "id"})
     _require("add_group", args, "name")
-    try:
+    with _directory_errors("add_group"):
         record = tenant.create_group(str(args["name"]), args.get("id"))
-    except DirectoryError as error:
-        raise OpError(400, f"add_group: {error.message}") from error
     return {"id": record["id"]}
 
 
@@ -163,26 +174,16 @@ def delete_group(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 
 
 def add_member(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    only_args("add_member", args, {"group", "user"})
-    _require("add_member", args, "group", "user")
-    group_id = _group(tenant, "add_member", args["group"])
-    member_id = _member(tenant, "add_member", args["user"])
-    try:
+    group_id, member_id = _group_and_member(tenant, "add_member", args)
+    with _directory_errors("add_member"):
         tenant.add_member(group_id, member_id)
-    except DirectoryError as error:
-        raise OpError(400, f"add_member: {error.message}") from error
     return {"id": group_id, "member_id": member_id}
 
 
 def remove_member(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
-    only_args("remove_member", args, {"group", "user"})
-    _require("remove_member", args, "group", "user")
-    group_id = _group(tenant, "remove_member", args["group"])
-    member_id = _member(tenant, "remove_member", args["user"])
-    try:
+    group_id, member_id = _group_and_member(tenant, "remove_member", args)
+    with _directory_errors("remove_member", status=404):
         tenant.remove_member(group_id, member_id)
-    except DirectoryError as error:
-        raise OpError(404, f"remove_member: {error.message}") from error
     return {"id": group_id, "member_id": member_id}
 
 
@@ -191,6 +192,13 @@ def _calendar_by_name(tenant: TenantDirectory, user_id: str, name: str) -> Recor
         if calendar["name"].lower() == name.lower():
             return calendar
     return None
+
+
+def _calendar(tenant: TenantDirectory, op: str, user_id: str, name: Any) -> Record:
+    calendar = _calendar_by_name(tenant, user_id, str(name))
+    if calendar is None:
+        raise OpError(404, f"{op}: no calendar named {name!r}")
+    return calendar
 
 
 def add_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
@@ -220,9 +228,7 @@ def update_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     only_args("update_calendar", args, {"user", "name", "canEdit"})
     _require("update_calendar", args, "user", "name")
     user_id = _user(tenant, "update_calendar", "user", args["user"])
-    calendar = _calendar_by_name(tenant, user_id, str(args["name"]))
-    if calendar is None:
-        raise OpError(404, f"update_calendar: no calendar named {args['name']!r}")
+    calendar = _calendar(tenant, "update_calendar", user_id, args["name"])
     if "canEdit" in args:
         if not isinstance(args["canEdit"], bool):
             raise OpError(400, "update_calendar: arg 'canEdit' must be true or false")
@@ -235,9 +241,7 @@ def remove_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     only_args("remove_calendar", args, {"user", "name"})
     _require("remove_calendar", args, "user", "name")
     user_id = _user(tenant, "remove_calendar", "user", args["user"])
-    calendar = _calendar_by_name(tenant, user_id, str(args["name"]))
-    if calendar is None:
-        raise OpError(404, f"remove_calendar: no calendar named {args['name']!r}")
+    calendar = _calendar(tenant, "remove_calendar", user_id, args["name"])
     if calendar["isDefaultCalendar"]:
         raise OpError(400, "remove_calendar: the default calendar cannot be removed")
     box = tenant.mailbox(user_id)
@@ -264,10 +268,7 @@ def add_event(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     only_args("add_event", args, {"user", "calendar", "subject", "start", "end", "timeZone"})
     _require("add_event", args, "user", "subject", "start", "end")
     user_id = _user(tenant, "add_event", "user", args["user"])
-    name = str(args.get("calendar") or "Calendar")
-    calendar = _calendar_by_name(tenant, user_id, name)
-    if calendar is None:
-        raise OpError(404, f"add_event: no calendar named {name!r}")
+    calendar = _calendar(tenant, "add_event", user_id, str(args.get("calendar") or "Calendar"))
     zone = str(args.get("timeZone") or "UTC")
     event = create_event(
         tenant,

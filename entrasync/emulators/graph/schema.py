@@ -74,54 +74,35 @@ USER_NULL_PROPERTIES = (
     "securityIdentifier",
 )
 
+# Stored properties that Graph sets itself: a POST or PATCH may not name them.
+_USER_SERVER_SET = frozenset(
+    {
+        "id",
+        "createdDateTime",
+        "proxyAddresses",
+        "creationType",
+        "externalUserState",
+        "deletedDateTime",
+    }
+)
 USER_WRITABLE_PROPERTIES = (
-    "userPrincipalName",
-    "mail",
-    "otherMails",
-    "displayName",
-    "givenName",
-    "surname",
-    "jobTitle",
-    "department",
-    "mobilePhone",
-    "businessPhones",
-    "officeLocation",
-    "preferredLanguage",
-    "accountEnabled",
-    "userType",
-    "onPremisesSyncEnabled",
-    "mailNickname",
-    "employeeId",
-    "companyName",
-    "usageLocation",
+    *(name for name in USER_STORED_PROPERTIES if name not in _USER_SERVER_SET),
     "city",
     "country",
     "passwordProfile",
     "passwordPolicies",
 )
 
-# Attributes owned by on-premises AD for synced users; Graph refuses to PATCH them.
-ON_PREMISES_MASTERED = frozenset(
-    {
-        "userPrincipalName",
-        "mail",
-        "otherMails",
-        "displayName",
-        "givenName",
-        "surname",
-        "jobTitle",
-        "department",
-        "mobilePhone",
-        "businessPhones",
-        "officeLocation",
-        "accountEnabled",
-        "mailNickname",
-        "employeeId",
-        "companyName",
-        "city",
-        "country",
-    }
-)
+# Attributes owned by on-premises AD for synced users; Graph refuses to PATCH them. The rest of
+# the writable ones stay cloud-managed even for a synced user.
+ON_PREMISES_MASTERED = frozenset(USER_WRITABLE_PROPERTIES) - {
+    "preferredLanguage",
+    "userType",
+    "onPremisesSyncEnabled",
+    "usageLocation",
+    "passwordProfile",
+    "passwordPolicies",
+}
 
 GROUP_DEFAULT_PROPERTIES = (
     "id",

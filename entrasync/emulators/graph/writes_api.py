@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from entrasync.emulators.graph.directory import DirectoryError, TenantDirectory
@@ -29,6 +31,15 @@ _DIRECTORY_OBJECT_REF = re.compile(r"/(?:directoryObjects|users|groups)/([^/?]+)
 
 def _bad_request(message: str) -> GraphError:
     return GraphError(400, "Request_BadRequest", message)
+
+
+@contextmanager
+def _refusals_as_bad_request() -> Iterator[None]:
+    """A change the directory refuses answers 400 with the directory's message."""
+    try:
+        yield
+    except DirectoryError as error:
+        raise _bad_request(error.message) from error
 
 
 def _user_changes(payload: Any) -> dict[str, Any]:
@@ -81,10 +92,8 @@ def create_user(request: GraphRequest) -> GraphResponse:
         )
     tenant = request.tenant
     _check_upn(tenant, changes["userPrincipalName"])
-    try:
+    with _refusals_as_bad_request():
         record = tenant.create_user(changes)
-    except DirectoryError as error:
-        raise _bad_request(error.message) from error
     names = ["id", *USER_DEFAULT_PROPERTIES[:-1]]
     body = {"@odata.context": f"{request.base_url}/$metadata#users/$entity"}
     body.update(project(record, names))
@@ -108,10 +117,8 @@ def update_user(request: GraphRequest) -> GraphResponse:
     new_upn = changes.get("userPrincipalName")
     if new_upn is not None and str(new_upn).lower() != record["userPrincipalName"].lower():
         _check_upn(tenant, new_upn)
-    try:
+    with _refusals_as_bad_request():
         tenant.update_user(record["id"], changes)
-    except DirectoryError as error:
-        raise _bad_request(error.message) from error
     return GraphResponse(204)
 
 
@@ -138,10 +145,8 @@ def add_member(request: GraphRequest) -> GraphResponse:
     tenant = request.tenant
     if member_id not in tenant.users and member_id not in tenant.groups:
         raise not_found(member_id)
-    try:
+    with _refusals_as_bad_request():
         tenant.add_member(group["id"], member_id)
-    except DirectoryError as error:
-        raise _bad_request(error.message) from error
     return GraphResponse(204)
 
 

@@ -1,0 +1,170 @@
+"""The pipeline under measurement, in its own process: syncs, extraction alone, plan alone."""
+
+from __future__ import annotations
+
+import contextlib
+import cProfile
+import io
+import multiprocessing
+import os
+import pstats
+import resource
+import time
+from collections.abc import Callable
+from multiprocessing.connection import Connection
+from typing import Any
+
+
+def peak_rss_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _profiled(call: Callable[[], Any], profile: bool) -> tuple[Any, str | None]:
+    if not profile:
+        return call(), None
+    profiler = cProfile.Profile()
+    result = profiler.runcall(call)
+    out = io.StringIO()
+    pstats.Stats(profiler, stream=out).sort_stats("cumulative").print_stats(30)
+    return result, out.getvalue()
+
+
+def _task_seconds(run_id: str) -> dict[str, float]:
+    """Wall time of each task of a flow run, read back from Prefect."""
+    from uuid import UUID
+
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
+
+    with get_client(sync_client=True) as client:
+        runs = client.read_task_runs(
+            flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[UUID(run_id)]))
+        )
+    seconds: dict[str, float] = {}
+    for run in runs:
+        if run.start_time and run.end_time:
+            name = run.name.rsplit("-", 1)[0]
+            seconds[name] = seconds.get(name, 0.0) + (run.end_time - run.start_time).total_seconds()
+    return seconds
+
+
+def sync(tenant: str, tenants_file: str, allow_deactivations: bool, profile: bool) -> dict:
+    from entrasync.launch import run_sync
+
+    started = time.perf_counter()
+    summary, profile_text = _profiled(
+        lambda: run_sync(
+            tenant, allow_deactivations=allow_deactivations, tenants_file=tenants_file
+        ),
+        profile,
+    )
+    wall = time.perf_counter() - started
+    return {
+        "wall_s": wall, "status": summary["status"], "error": summary["error"],
+        "changes": summary["changes"], "outcomes": summary.get("outcomes"),
+        "tasks": _task_seconds(summary["run_id"]), "peak_rss_mib": peak_rss_mib(),
+        "profile": profile_text,
+    }  # fmt: skip
+
+
+def extract_only(tenant: str, tenants_file: str, profile: bool) -> dict:
+    """Our Entra extraction alone, a full read into a scratch copy of the schema."""
+    from entrasync.settings import Endpoints, data_dir, load_tenant
+    from entrasync.sync.clients import graph_client
+    from entrasync.sync.context import RunContext
+    from entrasync.sync.extract import extract_entra
+    from entrasync.warehouse.db import connect
+
+    settings = load_tenant(tenants_file, tenant)
+    ctx = RunContext(settings, "bench-extract", Endpoints.from_env())
+    path = data_dir() / "bench-extract.duckdb"
+    path.unlink(missing_ok=True)
+    with connect("bench-extract", path) as con, graph_client(ctx) as client:
+        client.count_users()  # the token, so both sides start with one
+        started = time.perf_counter()
+        counts, profile_text = _profiled(lambda: extract_entra(con, client, settings), profile)
+        wall = time.perf_counter() - started
+    return {"wall_s": wall, "rows": counts, "profile": profile_text}
+
+
+def plan_only(tenant: str, tenants_file: str, profile: bool) -> dict:
+    """The plan stage alone (settings check, run settings, every rule) on the synced warehouse."""
+    from entrasync.settings import load_tenant
+    from entrasync.sync.input_checks import check_settings_against_inputs
+    from entrasync.warehouse.db import connect
+    from rules.runner import plan, write_run_settings
+
+    settings = load_tenant(tenants_file, tenant)
+    with connect(tenant) as con:
+
+        def run() -> int:
+            check_settings_against_inputs(con, settings)
+            write_run_settings(con, "bench-plan", settings, True)
+            return plan(con, "bench-plan")
+
+        started = time.perf_counter()
+        planned, profile_text = _profiled(run, profile)
+        wall = time.perf_counter() - started
+    return {"wall_s": wall, "planned": planned, "profile": profile_text}
+
+
+def baseline(tenant: str, tenants_file: str) -> dict:
+    from bench.baseline import straightforward_extract
+
+    return straightforward_extract(tenant, tenants_file)
+
+
+def _warm_up() -> None:
+    from prefect import flow
+
+    @flow(name="bench-warm-up")
+    def warm_up() -> int:
+        return 1
+
+    warm_up()
+
+
+COMMANDS: dict[str, Callable[..., dict]] = {
+    "sync": sync, "extract": extract_only, "plan": plan_only, "baseline": baseline,
+}  # fmt: skip
+
+
+def _serve(conn: Connection, env: dict[str, str]) -> None:
+    os.environ.update(env)
+    _warm_up()  # Prefect's temporary server starts here, not inside a measured run
+    conn.send({"ready": True, "peak_rss_mib": peak_rss_mib()})
+    while True:
+        message = conn.recv()
+        if message is None:
+            return
+        name, kwargs = message
+        try:
+            conn.send({"ok": COMMANDS[name](**kwargs)})
+        except Exception as error:  # reported to the bench, which stops
+            conn.send({"error": f"{type(error).__name__}: {error}"})
+
+
+class Worker:
+    """A pipeline process with Prefect warmed up; `call` runs one command in it."""
+
+    def __init__(self, env: dict[str, str]) -> None:
+        context = multiprocessing.get_context("spawn")
+        self._conn, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(child, env), name="bench-pipeline")
+        self._process.start()
+        started = self._conn.recv()
+        self.baseline_rss_mib = started["peak_rss_mib"]
+
+    def call(self, name: str, **kwargs: Any) -> dict:
+        self._conn.send((name, kwargs))
+        answer = self._conn.recv()
+        if "error" in answer:
+            raise RuntimeError(f"bench worker {name}: {answer['error']}")
+        return answer["ok"]
+
+    def stop(self) -> None:
+        with contextlib.suppress(OSError):
+            self._conn.send(None)
+        self._process.join(timeout=30)
+        if self._process.is_alive():
+            self._process.terminate()

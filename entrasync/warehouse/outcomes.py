@@ -1,0 +1,68 @@
+"""Write outcomes in bulk: which changes an earlier run applied, and many outcomes in one UPDATE."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from entrasync.warehouse.audit import now
+
+
+@dataclass(frozen=True)
+class Outcome:
+    change_id: str
+    outcome: str  # applied, failed, skipped
+    error: str | None = None
+    result: dict[str, Any] | None = None
+
+
+def applied_earlier(
+    con: duckdb.DuckDBPyConnection, tenant: str, run_id: str, change_ids: list[str]
+) -> dict[str, str]:
+    """change id -> the run that already applied it since the last completed run (one query).
+
+    The same question as audit.already_applied, asked once for a whole plan.
+    """
+    if not change_ids:
+        return {}
+    rows = con.execute(
+        """
+        SELECT c.change_id, min(c.run_id) FROM changes c JOIN runs r USING (run_id)
+        WHERE list_contains(?, c.change_id) AND c.outcome = 'applied' AND r.tenant = ?
+          AND c.run_id <> ?
+          AND r.started_at > coalesce(
+              (SELECT max(started_at) FROM runs WHERE tenant = ? AND status = 'completed'),
+              TIMESTAMPTZ '1970-01-01')
+        GROUP BY c.change_id
+        """,
+        [change_ids, tenant, run_id, tenant],
+    ).fetchall()
+    return dict(rows)
+
+
+def record_outcomes(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[Outcome]) -> None:
+    """Set the outcome of many changes of `run_id` in one statement."""
+    if not outcomes:
+        return
+    frame = pd.DataFrame(
+        {
+            "change_id": [o.change_id for o in outcomes],
+            "outcome": [o.outcome for o in outcomes],
+            "error": [o.error for o in outcomes],
+            "result": [json.dumps(o.result) if o.result else None for o in outcomes],
+        }
+    )
+    con.register("write_outcomes", frame)
+    try:
+        con.execute(
+            "UPDATE changes SET outcome = o.outcome, error = o.error, result = o.result::JSON,"
+            " applied_at = ? FROM write_outcomes o"
+            " WHERE changes.run_id = ? AND changes.change_id = o.change_id",
+            [now(), run_id],
+        )
+    finally:
+        con.unregister("write_outcomes")

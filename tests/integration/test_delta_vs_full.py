@@ -1,0 +1,187 @@
+"""Delta reads give the tables, and so the plan, that a full read of the same directory gives."""
+
+from __future__ import annotations
+
+import logging
+import shutil
+import ssl
+from pathlib import Path
+
+import httpx
+import pytest
+
+from entrasync.connectors.emply.client import EmplyClient
+from entrasync.connectors.graph.client import GraphClient
+from entrasync.connectors.graph.errors import GraphError
+from entrasync.emulators.churn import Churn
+from entrasync.emulators.generate import TenantShape, generate
+from entrasync.emulators.seed_stack import StackTenant, seed_stack
+from entrasync.settings import parse_tenant
+from entrasync.sync.extract import extract_emply, extract_entra
+from entrasync.warehouse import delta_state
+from entrasync.warehouse.db import connect
+from rules.runner import plan, write_run_settings
+
+DIRECTORY_TABLES = ("entra_users", "entra_groups", "entra_group_members", "entra_deleted_users")
+SHAPE = TenantShape(users=300, groups=24, memberships=1_200, seed=5, connected_groups=4)
+
+
+def _settings(generated: dict, target: StackTenant, transitive: bool):
+    return parse_tenant(
+        {
+            "name": target.customer, "tenant_id": target.tenant_id,
+            "client_id": target.client_id, "credential": {"env": "UNUSED_SECRET"},
+            "domains": list(target.domains), "groups": generated["groups"],
+            "transitive_groups": transitive, "max_deactivations": 10_000,
+            "emply": {"customer": target.customer, "api_key": {"env": "UNUSED_KEY"}},
+        },
+        "test", "tenants[0]",
+    )  # fmt: skip
+
+
+@pytest.fixture
+def tenant(stack, request):
+    transitive = request.param
+    target = StackTenant(
+        tenant_id=f"delta-vs-full-{transitive}".lower(), customer=f"dvf{int(transitive)}",
+        client_id="dvf-app", client_secret="dvf-secret", api_key="dvf-key",
+    )  # fmt: skip
+    generated = generate(SHAPE)
+    seed_stack(stack.control_url, stack.ca_file, target, generated)
+    return generated, target, _settings(generated, target, transitive)
+
+
+@pytest.fixture
+def clients(stack, tenant):
+    _, target, _ = tenant
+    graph = GraphClient(
+        tenant_id=target.tenant_id, client_id=target.client_id,
+        client_secret=target.client_secret, authority_host=stack.login_url,
+        graph_url=stack.graph_url, ca_bundle=stack.ca_file,
+    )  # fmt: skip
+    emply = EmplyClient(
+        base_url=stack.emply_url, customer=target.customer, api_key=target.api_key,
+        ca_bundle=stack.ca_file,
+    )  # fmt: skip
+    with graph, emply:
+        yield graph, emply
+
+
+def _ops(stack, tenant_id: str, ops: list[dict]) -> None:
+    verify = ssl.create_default_context(cafile=stack.ca_file)
+    with httpx.Client(base_url=stack.control_url, verify=verify) as control:
+        for op in ops:
+            response = control.post(f"/graph/{tenant_id}/ops", json=op)
+            assert response.status_code == 200, (op, response.text)
+
+
+def _rows(con, table: str) -> list[tuple]:
+    return sorted(con.execute(f"SELECT * FROM {table}").fetchall(), key=repr)
+
+
+def _plan(con, emply: EmplyClient, settings) -> list[tuple]:
+    extract_emply(con, emply, settings)
+    write_run_settings(con, "run-under-test", settings, True)
+    plan(con, "run-under-test")
+    return con.execute(
+        "SELECT change_id, kind, rule_id, emply_user_id, entra_object_id, subject,"
+        " before::VARCHAR, after::VARCHAR, reason FROM planned_changes ORDER BY change_id"
+    ).fetchall()
+
+
+def _read_mode(caplog) -> str:
+    modes = [r.getMessage() for r in caplog.records if r.name.endswith("extract_directory")]
+    caplog.clear()
+    return "delta" if modes and modes[-1].startswith("Entra delta read") else "full"
+
+
+def _full_copy(path: Path, copy: Path):
+    """A copy of the warehouse whose next Entra read is a full one."""
+    shutil.copy(path, copy)
+    con = connect("copy", copy)
+    delta_state.forget_links(con)
+    return con
+
+
+def _group_ops(round_: int, generated: dict) -> list[dict]:
+    """Group changes: nested teams, a deleted team, a connected group deleted and recreated."""
+    connected = [mapping["group"] for mapping in generated["groups"]]
+    teams = [g["name"] for g in generated["entra"]["groups"] if g["name"] not in connected]
+    users = [u["upn"] for u in generated["entra"]["users"]]
+    if round_ == 0:
+        return [
+            {"op": "add_group", "args": {"name": "Team Fresh"}},
+            {"op": "add_member", "args": {"group": "Team Fresh", "user": teams[3]}},
+            {"op": "add_member", "args": {"group": "Team Fresh", "user": users[-1]}},
+            {"op": "add_member", "args": {"group": connected[1], "user": "Team Fresh"}},
+        ]
+    if round_ == 1:
+        return [{"op": "delete_group", "args": {"name": "Team Fresh"}}]
+    return [
+        {"op": "delete_group", "args": {"name": connected[2]}},
+        {"op": "add_group", "args": {"name": connected[2]}},
+        *({"op": "add_member", "args": {"group": connected[2], "user": upn}} for upn in users[:40]),
+    ]
+
+
+@pytest.mark.parametrize("tenant", [False, True], ids=["direct", "transitive"], indirect=True)
+def test_delta_cycles_plan_what_full_reads_plan(stack, tenant, clients, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="entrasync.sync.extract_directory")
+    generated, target, settings = tenant
+    graph, emply = clients
+    path = tmp_path / "delta.duckdb"
+    con = connect("delta", path)
+    extract_entra(con, graph, settings)
+    assert _read_mode(caplog) == "full"
+    first = _plan(con, emply, settings)
+    kinds = [row[1] for row in first]
+    if not settings.transitive_groups:
+        expected = generated["expected"]
+        assert {k: kinds.count(k) for k in expected} == expected
+    churn = Churn(generated, seed=11)
+    for round_ in range(3):
+        _ops(stack, target.tenant_id, churn.user_ops(12) + churn.membership_ops(20))
+        _ops(stack, target.tenant_id, _group_ops(round_, generated))
+        con.close()
+        full = _full_copy(path, tmp_path / f"full{round_}.duckdb")
+        con = connect("delta", path)
+        extract_entra(con, graph, settings)
+        assert _read_mode(caplog) == "delta"
+        extract_entra(full, graph, settings)
+        assert _read_mode(caplog) == "full"
+        for table in DIRECTORY_TABLES:
+            assert _rows(con, table) == _rows(full, table), f"round {round_}: {table} differs"
+        assert _plan(con, emply, settings) == _plan(full, emply, settings)
+        full.close()
+    con.close()
+
+
+@pytest.mark.parametrize("tenant", [False], ids=["direct"], indirect=True)
+def test_expired_token_failed_read_and_settings_change(stack, tenant, clients, tmp_path, caplog):
+    caplog.set_level(logging.INFO, logger="entrasync.sync.extract_directory")
+    generated, target, settings = tenant
+    graph, _ = clients
+    con = connect("delta", tmp_path / "delta.duckdb")
+    extract_entra(con, graph, settings)
+    _read_mode(caplog)
+    _ops(stack, target.tenant_id, [{"op": "expire_delta_tokens", "args": {}}])
+    _ops(stack, target.tenant_id, Churn(generated).user_ops(5))
+    extract_entra(con, graph, settings)  # 410 syncStateNotFound: a full read instead
+    assert _read_mode(caplog) == "full"
+    before = {table: _rows(con, table) for table in DIRECTORY_TABLES}
+    links = con.execute("SELECT * FROM entra_delta_links ORDER BY collection").fetchall()
+    _ops(
+        stack,
+        target.tenant_id,
+        [{"op": "fault", "args": {"path": "/groups/delta", "status": 403, "times": 1}}],
+    )
+    with pytest.raises(GraphError):  # a failed read raises and changes nothing
+        extract_entra(con, graph, settings)
+    assert {table: _rows(con, table) for table in DIRECTORY_TABLES} == before
+    assert con.execute("SELECT * FROM entra_delta_links ORDER BY collection").fetchall() == links
+    transitive = _settings(generated, target, transitive=True)
+    extract_entra(con, graph, transitive)  # another connected-groups setting: a full read
+    assert _read_mode(caplog) == "full"
+    extract_entra(con, graph, transitive)
+    assert _read_mode(caplog) == "delta"
+    con.close()

@@ -39,6 +39,7 @@ def rerun_failed_tenants(
     found = find_failed_tenants(tenants_file, hours, allow_deactivations, tenants)
     if not found:
         return Completed(message=f"rerun-failed-tenants: no failed tenant in the last {hours:g} h")
-    requests = {tenant.tenant: tenant.allow_deactivations for tenant in found}
-    started = start_tenant_runs(requests, f"rerun-failed/{runtime.flow_run.id}", tenants_file)
+    allow_by_tenant = {tenant.tenant: tenant.allow_deactivations for tenant in found}
+    rerun = f"rerun-failed/{runtime.flow_run.id}"
+    started = start_tenant_runs(allow_by_tenant, rerun, tenants_file)
     return report(wait_for_tenant_runs(started, wait_minutes), "rerun-failed-tenants")

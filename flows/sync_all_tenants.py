@@ -29,11 +29,11 @@ POLL_S = 2.0
 
 @task(name="start-tenant-runs", cache_policy=NO_CACHE)
 def start_tenant_runs(
-    allow_deactivations: dict[str, bool], cycle: str, tenants_file: str | None
+    allow_deactivations_by_tenant: dict[str, bool], cycle: str, tenants_file: str | None
 ) -> dict[str, UUID]:
     """Create one `sync-<tenant>` run per tenant without waiting for any of them."""
     started = {}
-    for tenant, allow in allow_deactivations.items():
+    for tenant, allow in allow_deactivations_by_tenant.items():
         child = run_deployment(
             SYNC_TENANT_DEPLOYMENT,
             parameters={

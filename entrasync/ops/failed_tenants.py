@@ -6,6 +6,7 @@ outside Prefect (`entrasync sync`), and a run that was killed shows as still `ru
 
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -44,6 +45,7 @@ def latest_run(path: Path, since: datetime) -> tuple | None:
                 ).fetchone()
         except duckdb.IOException:  # a run of the tenant holds the file right now
             time.sleep(0.5 * 2**attempt)
+    logging.getLogger(__name__).warning("%s is busy (a run writes it); not checked", path)
     return None
 
 

@@ -6,6 +6,8 @@
 -- Enabled calendars get Entra's events of the window (set_events); Emply-made events are
 -- created in Microsoft 365 once (create_entra_event).
 
+DELETE FROM planned_calendar_events;
+
 CREATE OR REPLACE TEMP TABLE calendar_users AS
 SELECT
     l.emply_user_id,
@@ -115,15 +117,23 @@ SELECT
     coalesce(CAST(to_json(t.events) AS VARCHAR), '[]') AS entra_events_json,
     coalesce(CAST(to_json(m.events) AS VARCHAR), '[]') AS emply_events_json,
     coalesce(len(t.events), 0) AS entra_count,
-    coalesce(len(m.events), 0) AS emply_count
+    coalesce(len(m.events), 0) AS emply_count,
+    change_key('set_events', c.emply_user_id, c.entra_object_id,
+               {'calendar': c.entra_calendar_id,
+                'events': sha256(coalesce(CAST(to_json(t.events) AS VARCHAR), '[]'))}) AS change_id
 FROM enabled_calendars c
 LEFT JOIN entra_side t USING (entra_object_id, entra_calendar_id)
 LEFT JOIN emply_side m ON m.calendar_id = c.calendar_id;
 
+-- The events themselves go to the plan-side table; the audit keeps their count and hash.
+INSERT INTO planned_calendar_events
+SELECT change_id, json(entra_events_json)
+FROM calendar_event_lists
+WHERE entra_events_json <> emply_events_json;
+
 INSERT INTO planned_changes
 SELECT
-    change_key('set_events', emply_user_id, entra_object_id,
-               {'calendar': entra_calendar_id, 'events': sha256(entra_events_json)}),
+    change_id,
     'set_events', 'R9', emply_user_id, entra_object_id, username,
     to_json({'count': emply_count, 'events_sha256': sha256(emply_events_json)}),
     to_json({
@@ -133,8 +143,7 @@ SELECT
         'from': (SELECT window_start FROM stg_calendar_window),
         'to': (SELECT window_end FROM stg_calendar_window),
         'count': entra_count,
-        'events_sha256': sha256(entra_events_json),
-        'events': json(entra_events_json)
+        'events_sha256': sha256(entra_events_json)
     }),
     'R9: the events of calendar "' || name || '" from ' || (SELECT window_start FROM stg_calendar_window)
         || ' to ' || (SELECT window_end FROM stg_calendar_window) || ' differ from Entra ('

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import duckdb
@@ -61,7 +62,7 @@ def _set_events(con, client: EmplyClient, change: dict[str, Any]) -> dict[str, A
     events = [
         {"entraEventId": e["entra_event_id"], "subject": e["subject"],
          "start": e["start"], "end": e["end"]}
-        for e in after["events"]
+        for e in _planned_events(con, change)
     ]  # fmt: skip
     answer = client.set_events(
         change["emply_user_id"], calendar_id, from_=after["from"], to=after["to"], events=events
@@ -71,6 +72,16 @@ def _set_events(con, client: EmplyClient, change: dict[str, Any]) -> dict[str, A
         "removed": answer.get("removed"),
         "added": answer.get("added"),
     }
+
+
+def _planned_events(con: duckdb.DuckDBPyConnection, change: dict[str, Any]) -> list[dict]:
+    """The events this plan set aside for the change (the audit holds only their hash)."""
+    row = con.execute(
+        "SELECT events FROM planned_calendar_events WHERE change_id = ?", [change["change_id"]]
+    ).fetchone()
+    if row is None:
+        raise LookupError(f"the events of {change['after']['name']!r} are not in this plan")
+    return json.loads(row[0])
 
 
 def _added_calendar_id(con: duckdb.DuckDBPyConnection, change: dict[str, Any]) -> str:

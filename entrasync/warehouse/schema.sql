@@ -335,3 +335,10 @@ CREATE TABLE IF NOT EXISTS entra_directory_reads (
     pages          INTEGER NOT NULL,     -- pages actually read (split /users reads cost more)
     seconds        DOUBLE NOT NULL       -- wall time of the read
 );
+
+-- Plan side of set_events (R9), replaced by each plan: the events the write sends. The audit's
+-- after holds only their count and hash, so meeting subjects never enter the history.
+CREATE TABLE IF NOT EXISTS planned_calendar_events (
+    change_id  VARCHAR PRIMARY KEY, -- planned_changes.change_id of a set_events
+    events     JSON NOT NULL        -- [{entra_event_id, subject, start, end}], UTC text times
+);

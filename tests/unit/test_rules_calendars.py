@@ -145,10 +145,11 @@ def test_events_of_an_enabled_calendar_are_set_when_they_differ_from_emply():
         "2030-01-31T00:00:00Z",
         2,
     )
-    assert [e["entra_event_id"] for e in after["events"]] == [
-        "ev-1",
-        "ev-2",
-    ]  # the pushed copy stays
+    assert "events" not in after  # the audit keeps the count and hash, not the subjects
+    (events,) = given.con.execute(
+        "SELECT events FROM planned_calendar_events WHERE change_id = ?", [change["change_id"]]
+    ).fetchone()
+    assert [e["entra_event_id"] for e in json.loads(events)] == ["ev-1", "ev-2"]  # not the copy
     assert json.loads(change["before"])["count"] == 1
 
     given_rows(given, "emply_events", [

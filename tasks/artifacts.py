@@ -26,6 +26,7 @@ _progress_ids: dict[str, UUID] = {}  # run id -> its extract progress artifact
 def publish_run_artifacts(ctx: RunContext, summary: dict[str, Any]) -> None:
     """Table `sync-<tenant>` and markdown `sync-<tenant>-outcome`; never fails the run."""
     key = tenant_artifact_key(ctx.tenant)
+    _progress_ids.pop(ctx.run_id, None)  # an extraction that failed never reached 100 %
     try:
         create_table_artifact(
             change_table(summary["outcomes"]),

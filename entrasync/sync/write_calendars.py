@@ -11,6 +11,9 @@ from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.emply.errors import EmplyError
 
 MAILBOX_KINDS = ("set_photo", "add_calendar", "remove_calendar", "set_events")
+# Calendars added by this process and not yet given their events: one user's changes run in
+# plan order (add_calendar before set_events) while outcomes reach the ledger in batches.
+_added_calendars: dict[tuple[str, str], str] = {}
 
 
 class MissingPhoto(Exception):
@@ -45,6 +48,7 @@ def _add_calendar(con, client: EmplyClient, change: dict[str, Any]) -> dict[str,
         enabled=after["enabled"],
         can_disable=after["can_disable"],
     )
+    _added_calendars[(change["emply_user_id"], after["entra_calendar_id"])] = created["calendarId"]
     return {"calendar_id": created["calendarId"]}
 
 
@@ -86,6 +90,11 @@ def _planned_events(con: duckdb.DuckDBPyConnection, change: dict[str, Any]) -> l
 
 def _added_calendar_id(con: duckdb.DuckDBPyConnection, change: dict[str, Any]) -> str:
     """The Emply id of a calendar an add_calendar (this run or an earlier one) created."""
+    added = _added_calendars.pop(
+        (change["emply_user_id"], change["after"]["entra_calendar_id"]), None
+    )
+    if added:
+        return added
     row = con.execute(
         """
         SELECT json_extract_string(result, '$.calendar_id') FROM changes

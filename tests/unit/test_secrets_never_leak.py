@@ -15,6 +15,7 @@ import httpx
 import pytest
 import yaml
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, temporary_settings
 
 import flows.sync_tenant  # noqa: F401  (imports prefect.main, which configures logging once)
@@ -92,7 +93,10 @@ def everything_written(tenant: str, data_dir: Path) -> dict[str, str]:
         if file.is_file() and file != path:
             written[f"file {file.relative_to(data_dir)}"] = file.read_bytes().decode("latin-1")
     with get_client(sync_client=True) as client:
-        artifacts = client.read_artifacts()
+        # this tenant's artifacts only: other tests' runs share the session's Prefect database
+        artifacts = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(like_=f"sync-{tenant}%"))
+        )
         written["artifacts"] = repr([(a.key, a.description, a.data) for a in artifacts])
         written["flow runs"] = repr([(r.name, r.state) for r in client.read_flow_runs()])
     return written

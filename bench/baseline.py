@@ -69,10 +69,11 @@ def straightforward_extract(tenant: str, tenants_file: str) -> dict[str, Any]:
         )
         read_s = time.perf_counter() - started
         frames = {
-            "entra_users": pd.DataFrame(users), "entra_groups": pd.DataFrame(groups),
-            "entra_group_members": pd.DataFrame(members),
-            "entra_deleted_users": pd.DataFrame(deleted),
-        }  # fmt: skip
+            "entra_users": pd.DataFrame(users, columns=list(USER_SELECT)),
+            "entra_groups": pd.DataFrame(groups, columns=list(GROUP_SELECT)),
+            "entra_group_members": pd.DataFrame(members, columns=["group_id", "@odata.type", "id"]),
+            "entra_deleted_users": pd.DataFrame(deleted, columns=list(DELETED_USER_SELECT)),
+        }
         frames_s = time.perf_counter() - started
         with duckdb.connect() as con:
             for name, frame in frames.items():

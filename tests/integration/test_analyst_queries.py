@@ -68,7 +68,8 @@ def history(stack, tmp_path_factory) -> duckdb.DuckDBPyConnection:
         entra("delete_user", upn="megan.bowen0@contoso.com")  # her employee is active: R10
         sync(tenants_file, "blocked")  # 2: three deactivations > max_deactivations 2
 
-        emply("fault", path="/users", status=400, times=1)
+        joni = control.emply_user("demo", "joni.wilber47@contoso.com")["user_id"]
+        emply("fault", path=f"/users/{joni}", status=400, times=1)  # only joni's write
         sync(tenants_file, "failed", allow_deactivations=True)  # 3: joni's write fails
         sync(tenants_file, "completed")  # 4: joni deactivated
 

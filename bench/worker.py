@@ -67,7 +67,7 @@ def sync(tenant: str, tenants_file: str, allow_deactivations: bool, profile: boo
     }  # fmt: skip
 
 
-def extract_only(tenant: str, tenants_file: str, profile: bool) -> dict:
+def extract_only(tenant: str, tenants_file: str, profile: bool, workers: int | None = None) -> dict:
     """Our Entra extraction alone, a full read into a scratch copy of the schema."""
     from entrasync.settings import Endpoints, data_dir, load_tenant
     from entrasync.sync.clients import graph_client
@@ -82,7 +82,10 @@ def extract_only(tenant: str, tenants_file: str, profile: bool) -> dict:
     with connect("bench-extract", path) as con, graph_client(ctx) as client:
         client.count_users()  # the token, so both sides start with one
         started = time.perf_counter()
-        counts, profile_text = _profiled(lambda: extract_entra(con, client, settings), profile)
+        counts, profile_text = _profiled(
+            lambda: extract_entra(con, client, settings, **({"workers": workers} if workers else {})),
+            profile,
+        )
         wall = time.perf_counter() - started
     return {"wall_s": wall, "rows": counts, "profile": profile_text}
 

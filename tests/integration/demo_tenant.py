@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
 
 from entrasync.demo import DEMO_DIR, seed_emulators
 from entrasync.emulators.stack import EmulatorStack
+from entrasync.scenario.runner import patched_environ
 
 
 @contextmanager
@@ -18,13 +18,5 @@ def demo_tenant(stack: EmulatorStack, tmp_path: Path):
     shutil.copy(DEMO_DIR / "tenants.yaml", tenants_file)
     env = stack.env() | seed_emulators(stack.control_url, stack.ca_file, tenants_file)
     env["ENTRASYNC_DATA_DIR"] = str(tmp_path / "data")
-    saved = {name: os.environ.get(name) for name in env}
-    os.environ.update(env)
-    try:
+    with patched_environ(env):
         yield tenants_file, env
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value

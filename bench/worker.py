@@ -83,7 +83,9 @@ def extract_only(tenant: str, tenants_file: str, profile: bool, workers: int | N
         client.count_users()  # the token, so both sides start with one
         started = time.perf_counter()
         counts, profile_text = _profiled(
-            lambda: extract_entra(con, client, settings, **({"workers": workers} if workers else {})),
+            lambda: extract_entra(
+                con, client, settings, **({"workers": workers} if workers else {})
+            ),
             profile,
         )
         wall = time.perf_counter() - started

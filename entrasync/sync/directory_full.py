@@ -12,7 +12,7 @@ from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.delta import latest_link
 from entrasync.connectors.graph.pacing import identity_budget
 from entrasync.settings import TenantSettings
-from entrasync.sync import memberships
+from entrasync.sync import memberships, page_frames
 from entrasync.sync.fanout import FanOut, Source, run_together
 from entrasync.sync.read_stats import ReadStats
 from entrasync.sync.row_batches import RowBatches
@@ -82,7 +82,7 @@ def _read_everything(
                 continue
             stats.add(key if kind == "members" else kind, len(page))
             if kind == "users":
-                batches.add("entra_users", map(graph_models.entra_user_row, page))
+                batches.add_frame("entra_users", page_frames.user_frame(page))
             elif kind == "groups":
                 batches.add("entra_groups", map(graph_models.entra_group_row, page))
             elif kind == "deleted":
@@ -99,7 +99,7 @@ def _reread_users(con: duckdb.DuckDBPyConnection, client: GraphClient, counted: 
     con.execute("DELETE FROM entra_users")
     batches = RowBatches(con)
     for page in _list_source(client, "/users", graph_models.USER_SELECT)():
-        batches.add("entra_users", map(graph_models.entra_user_row, page))
+        batches.add_frame("entra_users", page_frames.user_frame(page))
     batches.flush()
 
 
@@ -116,29 +116,35 @@ def read_full(
     The deltaLinks are taken (`$deltatoken=latest`) before anything is read, so a change made
     during the read is replayed by the next delta read rather than lost.
     """
-    users_link, groups_link, user_count = run_together(
-        workers,
-        lambda: latest_link(client, "users", graph_models.USER_SELECT),
-        lambda: latest_link(client, "groups", ("displayName", "members")),
-        client.count_users,
-    )
+    with stats.phase("links and count"):
+        users_link, groups_link, user_count = run_together(
+            workers,
+            lambda: latest_link(client, "users", graph_models.USER_SELECT),
+            lambda: latest_link(client, "groups", ("displayName", "members")),
+            client.count_users,
+        )
     if client.pacer is not None:
         client.pacer.set_capacity(identity_budget(user_count))
     con.execute("BEGIN TRANSACTION")
     try:
-        for table in DIRECTORY_TABLES:
-            con.execute(f"DELETE FROM {table}")
-        delta_state.forget_links(con)
+        with stats.phase("clear"):
+            for table in DIRECTORY_TABLES:
+                con.execute(f"DELETE FROM {table}")
+            delta_state.forget_links(con)
         batches = RowBatches(con)
-        tracked = _read_everything(con, client, settings, batches, user_count, workers, stats)
+        with stats.phase("read"):
+            tracked = _read_everything(con, client, settings, batches, user_count, workers, stats)
         if user_count >= SHARD_FROM_USERS and batches.inserted.get("entra_users", 0) != user_count:
-            _reread_users(con, client, user_count)
-        memberships.track(con, tracked)
-        roots = memberships.connected_group_ids(con, settings)
-        memberships.derive_group_members(con, roots, settings.transitive_groups)
-        links = delta_state.DeltaLinks(users=users_link, groups=groups_link)
-        delta_state.save_links(con, links, fingerprint)
-        con.execute("COMMIT")
+            with stats.phase("read /users again"):
+                _reread_users(con, client, user_count)
+        with stats.phase("derive members"):
+            memberships.track(con, tracked)
+            roots = memberships.connected_group_ids(con, settings)
+            memberships.derive_group_members(con, roots, settings.transitive_groups)
+            links = delta_state.DeltaLinks(users=users_link, groups=groups_link)
+            delta_state.save_links(con, links, fingerprint)
+        with stats.phase("commit"):
+            con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -11,6 +11,7 @@ from entrasync.connectors.graph import models as graph_models
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.settings import TenantSettings
 from entrasync.sync.fanout import FanOut, Source
+from entrasync.sync.page_frames import member_frame
 from entrasync.sync.row_batches import RowBatches
 
 MEMBERSHIPS = "entra_memberships"
@@ -59,20 +60,6 @@ def member_source(client: GraphClient, group_id: str) -> Source:
     path = f"/groups/{group_id}/members"
     params = {"$select": ",".join(graph_models.MEMBER_SELECT), "$top": "999"}
     return lambda: client.iter_pages(path, params)
-
-
-def member_rows(group_id: str, page: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """entra_memberships rows of one page; devices, contacts and the like are left out."""
-    rows = []
-    for obj in page:
-        row = graph_models.entra_member_row(group_id, obj, transitive=False)
-        if row is not None:
-            rows.append(row)
-    return rows
-
-
-def nested_groups(rows: Iterable[dict[str, Any]]) -> list[str]:
-    return [row["member_id"] for row in rows if row["member_type"] == "group"]
 
 
 def groups_to_track(con: duckdb.DuckDBPyConnection, roots: list[str], transitive: bool) -> set[str]:
@@ -151,7 +138,7 @@ class MemberReads:
                 self._fan.add(("members", group_id), member_source(self._client, group_id))
 
     def on_page(self, group_id: str, page: list[dict[str, Any]]) -> None:
-        rows = member_rows(group_id, page)
-        self._batches.add(MEMBERSHIPS, rows)
+        frame = member_frame(group_id, page)
+        self._batches.add_frame(MEMBERSHIPS, frame)
         if self._transitive:
-            self.start(nested_groups(rows))
+            self.start(frame.loc[frame["member_type"] == "group", "member_id"].tolist())

@@ -5,7 +5,8 @@ from __future__ import annotations
 import json
 import math
 import time
-from collections.abc import Hashable
+from collections.abc import Hashable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import duckdb
@@ -21,7 +22,16 @@ class ReadStats:
         self.reason = reason
         self.objects: dict[Hashable, int] = {}
         self.pages = 0
+        self.phases: dict[str, float] = {}  # seconds per step of the read
         self._started = time.perf_counter()
+
+    @contextmanager
+    def phase(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.phases[name] = self.phases.get(name, 0.0) + time.perf_counter() - started
 
     def add(self, collection: Hashable, objects: int) -> None:
         self.pages += 1
@@ -37,8 +47,10 @@ class ReadStats:
         for collection, count in self.objects.items():
             name = collection[0] if isinstance(collection, tuple) else str(collection)
             totals[name] = totals.get(name, 0) + count
+        phases = {name: round(seconds, 3) for name, seconds in self.phases.items()}
         return {"mode": self.mode, "reason": self.reason, "objects": totals,
-                "pages": self.pages, "minimum_pages": self.minimum_pages}  # fmt: skip
+                "pages": self.pages, "minimum_pages": self.minimum_pages,
+                "phases": phases}  # fmt: skip
 
     def record(self, con: duckdb.DuckDBPyConnection) -> None:
         summary = self.summary()

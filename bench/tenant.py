@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import shutil
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -31,36 +33,48 @@ class BenchTenant:
     env: dict[str, str]
     generated: dict[str, Any]
     target: StackTenant
+    seconds: dict[str, float]
+
+    @property
+    def warehouse(self) -> Path:
+        return Path(self.env["ENTRASYNC_DATA_DIR"]) / "warehouse" / f"{self.name}.duckdb"
 
 
-def tenants_yaml(generated: dict[str, Any], max_deactivations: int) -> dict[str, Any]:
+def tenants_yaml(name: str, target: StackTenant, generated: dict[str, Any]) -> dict[str, Any]:
+    """Deactivations are allowed by the runs; the thresholds stay out of the way (R4)."""
     return {"tenants": [{
-        "name": TENANT, "tenant_id": ENTRA_TENANT_ID, "client_id": "bench-app",
-        "credential": {"env": SECRET_ENV}, "domains": [generated["shape"]["domain"]],
+        "name": name, "tenant_id": target.tenant_id, "client_id": target.client_id,
+        "credential": {"env": SECRET_ENV}, "domains": list(target.domains),
         "groups": generated["groups"], "sync_roles": True, "sync_calendars": False,
         "transitive_groups": False, "hybrid": False,
         "write": {"update": False, "create": False, "delete": False},
-        "max_deactivations": max_deactivations, "max_deactivation_percent": 100,
+        "max_deactivations": generated["shape"]["users"], "max_deactivation_percent": 100,
         "enabled": True,
-        "emply": {"customer": TENANT, "api_key": {"env": EMPLY_KEY_ENV}},
+        "emply": {"customer": target.customer, "api_key": {"env": EMPLY_KEY_ENV}},
     }]}  # fmt: skip
 
 
-def seed_bench_tenant(stack: StackProcess, shape: TenantShape, work_dir: Path) -> BenchTenant:
+def seed_bench_tenant(
+    stack: StackProcess, shape: TenantShape, work_dir: Path, name: str = TENANT
+) -> BenchTenant:
     """Generate and load the tenant; a fresh data dir means the first sync reads in full."""
+    started = time.perf_counter()
     generated = generate(shape)
+    generated_at = time.perf_counter()
     target = StackTenant(
-        tenant_id=ENTRA_TENANT_ID, customer=TENANT, client_id="bench-app",
+        tenant_id=f"{ENTRA_TENANT_ID}-{name}", customer=name, client_id="bench-app",
         client_secret=secrets.token_urlsafe(24), api_key=secrets.token_urlsafe(24),
         domains=(shape.domain,),
     )  # fmt: skip
     seed_stack(stack.control_url, stack.ca_file, target, generated)
-    work_dir.mkdir(parents=True, exist_ok=True)
+    seconds = {"generate": generated_at - started, "seed": time.perf_counter() - generated_at}
+    shutil.rmtree(work_dir, ignore_errors=True)  # a fresh warehouse: the first sync reads in full
+    work_dir.mkdir(parents=True)
     tenants_file = work_dir / "tenants.yaml"
-    tenants_file.write_text(yaml.safe_dump(tenants_yaml(generated, shape.users), sort_keys=False))
+    tenants_file.write_text(yaml.safe_dump(tenants_yaml(name, target, generated), sort_keys=False))
     env = stack.env | {
         SECRET_ENV: target.client_secret,
         EMPLY_KEY_ENV: target.api_key,
         "ENTRASYNC_DATA_DIR": str(work_dir / "data"),
     }
-    return BenchTenant(TENANT, tenants_file, env, generated, target)
+    return BenchTenant(name, tenants_file, env, generated, target, seconds)

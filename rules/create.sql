@@ -9,7 +9,11 @@ WITH to_create AS (
     WHERE entra_object_id NOT IN (SELECT entra_object_id FROM plan_links)
       AND entra_object_id NOT IN (SELECT entra_object_id FROM link_candidates)
       -- an Emply user the sync once linked and that was deleted in Emply is not re-created
-      AND entra_object_id NOT IN (SELECT entra_object_id FROM links WHERE emply_deleted)
+      -- (gone from this run's export, or already marked deleted by an earlier run)
+      AND entra_object_id NOT IN (
+          SELECT entra_object_id FROM links
+          WHERE emply_deleted OR emply_user_id NOT IN (SELECT user_id FROM emply_users)
+      )
 ),
 free_employees AS (
     SELECT email_key, any_value(employee_id) AS employee_id

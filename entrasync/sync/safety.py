@@ -1,4 +1,7 @@
-"""R4 Safety: a run that would deactivate too many users writes nothing and ends blocked."""
+"""R4 Safety: a run that would deactivate too many users writes nothing and ends blocked.
+
+Deleting Entra users (R7 write.delete) counts with the deactivations: it is the more drastic.
+"""
 
 from __future__ import annotations
 
@@ -14,7 +17,8 @@ def deactivation_block_reason(
 ) -> str | None:
     """Why this plan must not be written, or None when it is within the thresholds."""
     deactivations, linked = con.execute(
-        "SELECT (SELECT count(*) FROM planned_changes WHERE kind = 'deactivate_user'),"
+        "SELECT (SELECT count(*) FROM planned_changes WHERE kind IN"
+        " ('deactivate_user', 'delete_entra_user')),"
         " (SELECT count(*) FROM emply_users WHERE entra_object_id IS NOT NULL)"
     ).fetchone()
     if allow_deactivations or deactivations == 0:
@@ -22,13 +26,13 @@ def deactivation_block_reason(
     percent = 100.0 * deactivations / linked if linked else 100.0
     if deactivations > settings.max_deactivations:
         return (
-            f"R4: the plan deactivates {deactivations} users, more than max_deactivations "
+            f"R4: the plan deactivates or deletes {deactivations} users, more than max_deactivations "
             f"{settings.max_deactivations}; check the plan, then rerun with "
             "allow_deactivations=true"
         )
     if deactivations > PERCENT_RULE_MINIMUM and percent > settings.max_deactivation_percent:
         return (
-            f"R4: the plan deactivates {deactivations} of {linked} linked users ({percent:.0f}%), "
+            f"R4: the plan deactivates or deletes {deactivations} of {linked} linked users ({percent:.0f}%), "
             f"more than max_deactivation_percent {settings.max_deactivation_percent:g}%; check "
             "the plan, then rerun with allow_deactivations=true"
         )

@@ -113,7 +113,7 @@ PLAN_FRAMES_SQL = {
     """,
     "deactivations": """
         SELECT subject, emply_user_id FROM planned_changes
-        WHERE kind = 'deactivate_user'
+        WHERE kind IN ('deactivate_user', 'delete_entra_user')  -- R4 counts Entra deletes too
         ORDER BY subject
     """,
 }

@@ -26,13 +26,15 @@ def deactivation_block_reason(
     percent = 100.0 * deactivations / linked if linked else 100.0
     if deactivations > settings.max_deactivations:
         return (
-            f"R4: the plan deactivates or deletes {deactivations} users, more than max_deactivations "
+            f"R4: the plan deactivates or deletes {deactivations} users, more than "
+            "max_deactivations "
             f"{settings.max_deactivations}; check the plan, then rerun with "
             "allow_deactivations=true"
         )
     if deactivations > PERCENT_RULE_MINIMUM and percent > settings.max_deactivation_percent:
         return (
-            f"R4: the plan deactivates or deletes {deactivations} of {linked} linked users ({percent:.0f}%), "
+            f"R4: the plan deactivates or deletes {deactivations} of {linked} linked users "
+            f"({percent:.0f}%), "
             f"more than max_deactivation_percent {settings.max_deactivation_percent:g}%; check "
             "the plan, then rerun with allow_deactivations=true"
         )

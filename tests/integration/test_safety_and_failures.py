@@ -243,7 +243,8 @@ def test_failed_expectations_are_stored_with_the_run_and_shown_by_the_cli(stack,
             capsys, "validation", "--tenant", scenario.tenant, "--run", runs[1][:8]
         )
         lines = blocked.splitlines()
-        assert lines[0].startswith(f"run {runs[1]} (blocked): R4: the plan deactivates or deletes 1 users")
+        blocked = f"run {runs[1]} (blocked): R4: the plan deactivates or deletes 1 users"
+        assert lines[0].startswith(blocked)
         assert lines[1].startswith(
             "  FAILED plan: R4: planned_changes has at most 0 deactivate_user changes"
         )

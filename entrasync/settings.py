@@ -60,6 +60,7 @@ class EmplySettings:
             "employees": "employees",
             "roles": "roles",
             "calendars": "calendars",
+            "events": "events",
         }
     )
 
@@ -210,7 +211,7 @@ def _groups(reader: _Reader) -> tuple[GroupMapping, ...]:
 def _emply(reader: _Reader, tenant_name: str) -> EmplySettings:
     reader.allow_only({"customer", "api_key", "exports"})
     exports = reader.child("exports", {})
-    exports.allow_only({"users", "employees", "roles", "calendars"})
+    exports.allow_only({"users", "employees", "roles", "calendars", "events"})
     defaults = EmplySettings(customer="", api_key=CredentialRef(env="-")).exports
     return EmplySettings(
         customer=reader.text("customer", tenant_name),

@@ -10,5 +10,6 @@ test:
 lint:
 	uv run --frozen ruff check . && uv run --frozen ruff format --check .
 
+# 10k users in under 3 minutes; 100k: make bench BENCH_ARGS="--users 100000"
 bench:
-	uv run --frozen python -m bench.run
+	uv run --frozen python -m bench.run $(BENCH_ARGS)

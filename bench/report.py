@@ -133,6 +133,29 @@ def _tasks(scales: list[Any]) -> list[str]:
     return lines
 
 
+def _plan_profile(scales: list[Any]) -> list[str]:
+    lines: list[str] = []
+    for scale in scales:
+        views = scale.plan.get("views")
+        if not views:
+            continue
+        lines += [
+            f"### The plan stage at {scale.users:,} users: each staging view evaluated once",
+            "", "| view | seconds per evaluation | named in other rule files |", "|---|---|---|",
+        ]  # fmt: skip
+        for name, view in sorted(views.items(), key=lambda item: -item[1]["seconds"]):
+            lines.append(f"| {name} | {view['seconds']:.3f} | {view['uses']} |")
+        rewritten = scale.plan.get("with_equi_joins_s")
+        if rewritten is not None:
+            lines += [
+                "",
+                "The same plan with stg_emply_users' OR join rewritten as two equi-joins "
+                f"(bench/plan_profile.py, rolled back): **{rewritten:.2f} s**.",
+            ]
+        lines.append("")
+    return lines
+
+
 def _profiles(scales: list[Any]) -> list[str]:
     lines: list[str] = []
     for scale in scales:
@@ -160,6 +183,8 @@ def render(scales: list[Any], machine: dict[str, str], when: datetime, command: 
         f"{main.tenant.generated['shape']['memberships']:,} memberships; expected first plan "
         f"{main.tenant.generated['expected']}; generated in {seconds['generate']:.1f} s, seeded "
         f"in {seconds['seed']:.1f} s",
+        f"- cycles run in a warm pipeline process: its imports ({main.imports_s:.1f} s) and "
+        "Prefect's temporary server are paid once before the first measured run",
         "", "## Goals", "", *_goals(scales, total_s),
         "", "## Round trips, RU and wall time against their bounds", "",
         "Minimum requests: ceil(objects / 999) per collection (at least one). Minimum RU: those "
@@ -168,6 +193,7 @@ def render(scales: list[Any], machine: dict[str, str], when: datetime, command: 
         "latency, or the RU budget, whichever is larger.", "",
         *_reads(scales),
         "", "## Where the time goes (seconds per Prefect task)", "", *_tasks(scales), "",
+        *_plan_profile(scales),
         *_profiles(scales),
     ]  # fmt: skip
     return "\n".join(lines) + "\n"

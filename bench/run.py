@@ -33,6 +33,7 @@ class ScaleResult:
     cycles: list[CycleResult] = field(default_factory=list)
     churn: dict[str, Any] = field(default_factory=dict)
     plan: dict[str, Any] = field(default_factory=dict)
+    imports_s: float = 0.0
 
 
 def compare_extraction(stack: StackProcess, tenant: BenchTenant, rounds: int = 2) -> dict:
@@ -71,6 +72,7 @@ def run_scale(
         result.extraction = compare_extraction(stack, tenant)
         print(f"[{name}] extraction compared", flush=True)
     worker = Worker(tenant.env)
+    result.imports_s = worker.imports_s
     try:
         result.cycles.append(run_cycle(stack, worker, tenant, "initial"))
         print(f"[{name}] initial cycle {result.cycles[-1].wall_s:.1f} s", flush=True)
@@ -111,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=SMALL, help="tenant size (default 10000)")
     parser.add_argument("--profile", action="store_true", help="cProfile plan and a delta cycle")
     parser.add_argument("--results", type=Path, help="also write the report (markdown) here")
-    parser.add_argument("--work-dir", type=Path, default=Path("data/bench"))
+    parser.add_argument("--work-dir", type=Path, default=Path("bench/out"))
     args = parser.parse_args(argv)
     started = time.perf_counter()
     stack = start_stack()

@@ -54,6 +54,12 @@ def _emulators_serve(args: argparse.Namespace) -> int:
     return 0
 
 
+def _emulators_generate(args: argparse.Namespace) -> int:
+    from entrasync.emulators.generate_cli import run
+
+    return run(args)
+
+
 def _query(args: argparse.Namespace) -> int:
     if args.tenant:
         from entrasync.warehouse.query import print_query
@@ -186,6 +192,13 @@ def build_parser() -> argparse.ArgumentParser:
     emulator_commands = emulators.add_subparsers(dest="emulators_command", required=True)
     serve = emulator_commands.add_parser("serve", help="run the emulators until Ctrl-C")
     serve.set_defaults(handler=_emulators_serve)
+    generate = emulator_commands.add_parser(
+        "generate", help="a synthetic tenant: seed JSON, or seeded into a running stack"
+    )
+    from entrasync.emulators.generate_cli import add_arguments
+
+    add_arguments(generate)
+    generate.set_defaults(handler=_emulators_generate)
 
     from entrasync.ops.commands import add_ops_commands
 

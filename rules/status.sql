@@ -76,3 +76,18 @@ SELECT
         || ' is still active in Emply'
 FROM status_facts
 WHERE (entra_deleted OR NOT entra_exists) AND has_profile AND NOT profile_archived;
+
+-- R3: a connected group that resolved in an earlier run and is gone from Entra now was deleted
+-- there; its members go out of scope above, and the run says so once per run.
+INSERT INTO planned_changes
+SELECT
+    change_key('finding', NULL, NULL, {'deleted_group': c.group_name}),
+    'finding', 'R3', NULL, NULL, c.group_name,
+    NULL, NULL,
+    'R3: connected group ' || c.group_name || ' (mapped to ' || c.role
+        || ') no longer exists in Entra; its members are out of scope through it'
+FROM stg_connected_groups c
+WHERE c.group_id IS NULL
+  AND lower(trim(c.group_name)) IN (
+      SELECT lower(trim(group_name)) FROM group_role_history WHERE group_id IS NOT NULL
+  );

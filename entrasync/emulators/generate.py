@@ -71,6 +71,7 @@ def _object_id(rng: random.Random) -> str:
 def _entra_users(shape: TenantShape, rng: random.Random) -> list[dict[str, Any]]:
     users = []
     guests = round(shape.users * shape.guest_share)
+    stride = max(shape.users // max(guests, 1), 1)
     initial = shape.domain.split(".", 1)[0] + ".onmicrosoft.com"
     for index in range(shape.users):
         given = FIRST_NAMES[rng.randrange(len(FIRST_NAMES))]
@@ -84,7 +85,7 @@ def _entra_users(shape: TenantShape, rng: random.Random) -> list[dict[str, Any]]
             "jobTitle": JOB_TITLES[index % len(JOB_TITLES)],
             "mobilePhone": f"+45 {20_000_000 + index}",
         }
-        if index % max(shape.users // max(guests, 1), 1) == 7 and guests > 0:
+        if index % stride == min(7, stride - 1) and guests > 0:
             guests -= 1
             partner = PARTNER_DOMAINS[index % len(PARTNER_DOMAINS)]
             user["mail"] = f"{local}@{partner}"

@@ -23,7 +23,7 @@ logger = logging.getLogger(__name__)
 # Characters a UPN may start with (Microsoft: A-Z a-z 0-9 ' . - _ ! # ^ ~). A /users read is
 # split by them when the tenant is large; the $count check catches anything they miss.
 UPN_FIRST_CHARACTERS = tuple("abcdefghijklmnopqrstuvwxyz0123456789") + tuple("'.-_!#^~")
-SHARD_FROM_USERS = 3 * 999
+SHARD_FROM_USERS = 5 * 999
 PAGE = "999"
 DIRECTORY_TABLES = (
     "entra_users", "entra_groups", "entra_deleted_users", "entra_memberships",

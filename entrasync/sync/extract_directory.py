@@ -18,7 +18,7 @@ from entrasync.warehouse import delta_state
 logger = logging.getLogger(__name__)
 
 # Requests in flight at once; the pacer keeps them inside Graph's resource-unit budget.
-READ_WORKERS = 8
+READ_WORKERS = 16
 DIRECTORY_TABLES = ("entra_users", "entra_groups", "entra_group_members", "entra_deleted_users")
 
 

@@ -31,9 +31,10 @@ def applied_earlier(
         return {}
     rows = con.execute(
         """
-        SELECT c.change_id, min(c.run_id) FROM changes c JOIN runs r USING (run_id)
-        WHERE list_contains(?, c.change_id) AND c.outcome = 'applied' AND r.tenant = ?
-          AND c.run_id <> ?
+        WITH wanted AS (SELECT DISTINCT unnest(?::VARCHAR[]) AS change_id)
+        SELECT c.change_id, min(c.run_id)
+        FROM changes c JOIN wanted USING (change_id) JOIN runs r USING (run_id)
+        WHERE c.outcome = 'applied' AND r.tenant = ? AND c.run_id <> ?
           AND r.started_at > coalesce(
               (SELECT max(started_at) FROM runs WHERE tenant = ? AND status = 'completed'),
               TIMESTAMPTZ '1970-01-01')

@@ -162,7 +162,13 @@ def test_expired_token_failed_read_and_settings_change(stack, tenant, clients, t
     generated, target, settings = tenant
     graph, _ = clients
     con = connect("delta", tmp_path / "delta.duckdb")
-    extract_entra(con, graph, settings)
+    graph.count_users()  # the token first; then count what the read costs
+    verify = ssl.create_default_context(cafile=stack.ca_file)
+    with httpx.Client(base_url=stack.control_url, verify=verify) as control:
+        control.delete("/graph/stats").raise_for_status()
+        extract_entra(con, graph, settings)
+        charged = control.get("/graph/stats").json()["resource_units"]
+    assert graph.pacer.units_taken == charged  # the pacer spends what Graph charges
     _read_mode(caplog)
     _ops(stack, target.tenant_id, [{"op": "expire_delta_tokens", "args": {}}])
     _ops(stack, target.tenant_id, Churn(generated).user_ops(5))

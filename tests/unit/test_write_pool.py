@@ -50,7 +50,8 @@ def _plan(con, run_id: str, changes: list[tuple[str, str, str | None, dict]]) ->
 def test_pool_writes_everything_once_in_user_order_and_records_it():
     con = connect_memory()
     changes = [(f"d{i}", "deactivate_user", f"u{i}", {"active": False}) for i in range(40)]
-    changes += [("r5", "set_roles", "u5", {"roles": ["A"]}), ("bad", "set_roles", "bad", {"roles": []})]
+    changes += [("r5", "set_roles", "u5", {"roles": ["A"]})]
+    changes += [("bad", "set_roles", "bad", {"roles": []})]
     changes += [("c1", "create_user", None, {"username": "n1", "email": "n1@x", "roles": [],
                                               "entra_object_id": "e1"})]  # fmt: skip
     _plan(con, "run-1", changes)

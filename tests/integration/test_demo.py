@@ -13,7 +13,8 @@ import pytest
 def test_demo_syncs_twice_and_second_sync_plans_zero_changes(tmp_path):
     done = subprocess.run(
         [sys.executable, "-m", "entrasync", "demo"],
-        env=os.environ | {"ENTRASYNC_DATA_DIR": str(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect")},
+        env=os.environ
+        | {"ENTRASYNC_DATA_DIR": str(tmp_path), "PREFECT_HOME": str(tmp_path / "prefect")},
         capture_output=True, text=True, timeout=300, start_new_session=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]

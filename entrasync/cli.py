@@ -88,15 +88,10 @@ def _history_compact(args: argparse.Namespace) -> int:
 
 
 def _history_export(args: argparse.Namespace) -> int:
-    import duckdb
-
     from entrasync.warehouse import history
-    from entrasync.warehouse.db import warehouse_path
+    from entrasync.warehouse.db import connect_read_only
 
-    path = warehouse_path(args.tenant)
-    if not path.exists():
-        raise EntrasyncError(f"no warehouse for tenant {args.tenant!r} at {path}")
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_read_only(args.tenant) as con:
         if args.run_id:
             for run_id in args.run_id:
                 history.export_run(con, run_id)
@@ -108,29 +103,19 @@ def _history_export(args: argparse.Namespace) -> int:
 
 
 def _explain(args: argparse.Namespace) -> int:
-    import duckdb
-
-    from entrasync.warehouse.db import warehouse_path
+    from entrasync.warehouse.db import connect_read_only
     from entrasync.warehouse.explain import explain_user
 
-    path = warehouse_path(args.tenant)
-    if not path.exists():
-        raise EntrasyncError(f"no warehouse for tenant {args.tenant!r} at {path}")
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_read_only(args.tenant) as con:
         explain_user(con, args.user, sys.stdout)
     return 0
 
 
 def _validation(args: argparse.Namespace) -> int:
-    import duckdb
-
     from entrasync.validation.report import print_validation
-    from entrasync.warehouse.db import warehouse_path
+    from entrasync.warehouse.db import connect_read_only
 
-    path = warehouse_path(args.tenant)
-    if not path.exists():
-        raise EntrasyncError(f"no warehouse for tenant {args.tenant!r} at {path}")
-    with duckdb.connect(str(path), read_only=True) as con:
+    with connect_read_only(args.tenant) as con:
         print_validation(con, args.run, sys.stdout)
     return 0
 

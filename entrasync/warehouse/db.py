@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
 
+from entrasync.errors import EntrasyncError
 from entrasync.settings import data_dir
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
@@ -29,3 +32,13 @@ def connect_memory() -> duckdb.DuckDBPyConnection:
     con = duckdb.connect()
     con.execute(SCHEMA_FILE.read_text())
     return con
+
+
+@contextmanager
+def connect_read_only(tenant: str) -> Iterator[duckdb.DuckDBPyConnection]:
+    """A tenant's warehouse for reading (explain, validation, exports); a clear error if none."""
+    path = warehouse_path(tenant)
+    if not path.exists():
+        raise EntrasyncError(f"no warehouse for tenant {tenant!r} at {path}; run a sync first")
+    with duckdb.connect(str(path), read_only=True) as con:
+        yield con

@@ -24,7 +24,8 @@ EQUI_JOINS = """LEFT JOIN (
         SELECT u.user_id, p.employee_id, p.archived
         FROM emply_users u JOIN stg_emply_employees p ON p.employee_id = u.employee_id
     ) GROUP BY user_id
-) p ON p.user_id = u.user_id;"""
+) p ON p.user_id = u.user_id
+QUALIFY row_number() OVER (PARTITION BY u.user_id ORDER BY p.employee_id) = 1;"""
 
 
 def staging_views(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:

@@ -193,14 +193,38 @@ def _read_rounds(
     return delta_state.DeltaLinks(users=users.delta_link, groups=groups.delta_link)
 
 
+def _rederive_touched(con: duckdb.DuckDBPyConnection, roots: list[str]) -> None:
+    """Direct members only: replace the entra_group_members rows of the groups and members
+    this delta touched, so the work follows the changes, not the tenant's size."""
+    memberships.set_roots(con, roots)
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE touched_groups AS"
+        " SELECT group_id AS id FROM delta_members_last UNION SELECT id FROM delta_groups_merged"
+    )
+    con.execute(
+        "CREATE OR REPLACE TEMP TABLE touched_members AS"
+        " SELECT id FROM delta_users_merged UNION SELECT id FROM delta_groups_merged"
+    )
+    touched = (
+        "group_id IN (SELECT id FROM touched_groups)"
+        " OR member_id IN (SELECT id FROM touched_members)"
+    )
+    con.execute(f"DELETE FROM entra_group_members WHERE {touched}")
+    con.execute(
+        f"INSERT INTO entra_group_members SELECT * FROM ({memberships.DIRECT_ROWS}) WHERE {touched}"
+    )
+
+
 def _reconcile_tracked(
     con: duckdb.DuckDBPyConnection,
     client: GraphClient,
     settings: TenantSettings,
     workers: int,
     stats: ReadStats,
-) -> list[str]:
-    """Read in full the groups now needed but not tracked (a recreated or newly nested group)."""
+) -> tuple[list[str], bool]:
+    """Read in full the groups now needed but not tracked (a recreated or newly nested group).
+
+    Returns the connected groups, and whether the tracked groups stayed the same."""
     transitive = settings.transitive_groups
     roots = memberships.connected_group_ids(con, settings)
     tracked = memberships.tracked_groups(con)
@@ -219,8 +243,9 @@ def _reconcile_tracked(
             batches.flush()
         memberships.track(con, reads.queued - tracked)
     needed = memberships.groups_to_track(con, roots, transitive)
-    memberships.untrack(con, memberships.tracked_groups(con) - needed)
-    return roots
+    extra = memberships.tracked_groups(con) - needed
+    memberships.untrack(con, extra)
+    return roots, not missing and not extra
 
 
 def read_delta(
@@ -237,18 +262,26 @@ def read_delta(
     Raises DeltaExpired (410) or DeltaIncomplete before anything is changed: then read in full.
     """
     _stage_tables(con)
-    next_links = _read_rounds(con, client, links, workers, stats)
+    with stats.phase("read"):
+        next_links = _read_rounds(con, client, links, workers, stats)
     con.execute("BEGIN TRANSACTION")
     try:
-        users_changed = _apply_objects(con, "delta_users", "entra_users")
-        groups_changed = _apply_objects(con, "delta_groups", "entra_groups")
-        member_changes = _apply_memberships(con)
-        con.execute("DELETE FROM entra_deleted_users")
-        con.execute("INSERT INTO entra_deleted_users SELECT * FROM delta_deleted_users")
-        roots = _reconcile_tracked(con, client, settings, workers, stats)
-        memberships.derive_group_members(con, roots, settings.transitive_groups)
-        delta_state.save_links(con, next_links, fingerprint)
-        con.execute("COMMIT")
+        with stats.phase("apply"):
+            users_changed = _apply_objects(con, "delta_users", "entra_users")
+            groups_changed = _apply_objects(con, "delta_groups", "entra_groups")
+            member_changes = _apply_memberships(con)
+            con.execute("DELETE FROM entra_deleted_users")
+            con.execute("INSERT INTO entra_deleted_users SELECT * FROM delta_deleted_users")
+        with stats.phase("reconcile groups"):
+            roots, same_groups = _reconcile_tracked(con, client, settings, workers, stats)
+        with stats.phase("derive members"):
+            if same_groups and not settings.transitive_groups:
+                _rederive_touched(con, roots)
+            else:
+                memberships.derive_group_members(con, roots, settings.transitive_groups)
+            delta_state.save_links(con, next_links, fingerprint)
+        with stats.phase("commit"):
+            con.execute("COMMIT")
     except BaseException:
         con.execute("ROLLBACK")
         raise

@@ -38,7 +38,7 @@ _TRANSITIVE_ROWS = f"""
     WHERE l.member_id <> r.root_id
 """
 
-_DIRECT_ROWS = f"""
+DIRECT_ROWS = f"""
     SELECT l.group_id, l.member_id, l.member_type, false
     FROM ({_LIVE_EDGES}) l JOIN roots USING (group_id)
 """
@@ -66,7 +66,7 @@ def groups_to_track(con: duckdb.DuckDBPyConnection, roots: list[str], transitive
     """The roots, and with transitive groups every group below them (as far as known)."""
     if not transitive or not roots:
         return set(roots)
-    _set_roots(con, roots)
+    set_roots(con, roots)
     rows = con.execute(
         """
         WITH RECURSIVE reach(group_id) AS (
@@ -102,15 +102,15 @@ def track(con: duckdb.DuckDBPyConnection, group_ids: Iterable[str]) -> None:
 
 def derive_group_members(con: duckdb.DuckDBPyConnection, roots: list[str], transitive: bool) -> int:
     """Replace entra_group_members with the members of the roots, as a full read lists them."""
-    _set_roots(con, roots)
+    set_roots(con, roots)
     con.execute("DELETE FROM entra_group_members")
     con.execute(
-        "INSERT INTO entra_group_members " + (_TRANSITIVE_ROWS if transitive else _DIRECT_ROWS)
+        "INSERT INTO entra_group_members " + (_TRANSITIVE_ROWS if transitive else DIRECT_ROWS)
     )
     return con.execute("SELECT count(*) FROM entra_group_members").fetchone()[0]
 
 
-def _set_roots(con: duckdb.DuckDBPyConnection, roots: list[str]) -> None:
+def set_roots(con: duckdb.DuckDBPyConnection, roots: list[str]) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE roots (group_id VARCHAR)")
     if roots:
         con.execute("INSERT INTO roots SELECT unnest(?::VARCHAR[])", [roots])

@@ -70,20 +70,6 @@ def _goals(scales: list[Any], total_s: float) -> list[str]:
         f"| 3 | plan stage alone, {main.users:,} users | {plan:.2f} s | ≤ 3 s at 100k | "
         f"{_verdict(plan <= 3 if big else None)} |"
     )
-    rewritten = main.plan.get("with_equi_joins_s")
-    if rewritten is not None:
-        lines.append(
-            f"| 3 | the same plan with stg_emply_users rewritten (derived, not checked in) | "
-            f"{rewritten:.2f} s | ≤ 3 s at 100k | {_verdict(rewritten <= 3 if big else None)} |"
-        )
-        for cycle, goal in ((initial, 60), (incremental, 5)):
-            rest = cycle.wall_s - cycle.tasks["plan"] + rewritten
-            rest -= cycle.tasks.get("extract-mailboxes", 0.0)
-            lines.append(
-                f"| {1 if goal == 60 else 2} | {cycle.name} cycle with that plan and without "
-                f"extract-mailboxes (derived) | {rest:.1f} s | ≤ {goal} s at 100k | "
-                f"{_verdict(rest <= goal if big else None)} |"
-            )
     if main.extraction:
         ours, baseline = _best(main.extraction["ours"]), _best(main.extraction["baseline"])
         speedup = baseline["wall_s"] / ours["wall_s"]
@@ -156,22 +142,14 @@ def _tasks(scales: list[Any]) -> list[str]:
 def _plan_profile(scales: list[Any]) -> list[str]:
     lines: list[str] = []
     for scale in scales:
-        views = scale.plan.get("views")
-        if not views:
+        files = scale.plan.get("files")
+        if not files:
             continue
         lines += [
-            f"### The plan stage at {scale.users:,} users: each staging view evaluated once",
-            "", "| view | seconds per evaluation | named in other rule files |", "|---|---|---|",
+            f"### The plan stage at {scale.users:,} users: seconds per rule file",
+            "", "| rule file | seconds |", "|---|---|",
         ]  # fmt: skip
-        for name, view in sorted(views.items(), key=lambda item: -item[1]["seconds"]):
-            lines.append(f"| {name} | {view['seconds']:.3f} | {view['uses']} |")
-        rewritten = scale.plan.get("with_equi_joins_s")
-        if rewritten is not None:
-            lines += [
-                "",
-                "The same plan with stg_emply_users' OR join rewritten as two equi-joins "
-                f"(bench/plan_profile.py, rolled back): **{rewritten:.2f} s**.",
-            ]
+        lines += [f"| {name} | {seconds:.3f} |" for name, seconds in files.items()]
         lines.append("")
     return lines
 

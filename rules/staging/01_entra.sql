@@ -1,5 +1,5 @@
 -- Staging: Entra users and memberships, normalised once (trimmed, lower-cased keys).
-CREATE OR REPLACE TEMP VIEW stg_entra_users AS
+CREATE OR REPLACE TEMP TABLE stg_entra_users AS
 SELECT
     id                                               AS entra_object_id,
     user_principal_name                              AS upn,
@@ -16,7 +16,7 @@ SELECT
     mail, display_name, given_name, surname, job_title, department, mobile_phone
 FROM entra_users;
 
-CREATE OR REPLACE TEMP VIEW stg_user_memberships AS
+CREATE OR REPLACE TEMP TABLE stg_user_memberships AS
 SELECT DISTINCT group_id, member_id AS entra_object_id
 FROM entra_group_members
 WHERE member_type = 'user'

@@ -1,5 +1,5 @@
 -- Staging: the calendar switch and window of this run (R9), and whose mailboxes were read.
-CREATE OR REPLACE TEMP VIEW stg_calendar_window AS
+CREATE OR REPLACE TEMP TABLE stg_calendar_window AS
 SELECT
     coalesce(
         (SELECT calendars_on FROM run_calendar_window),
@@ -10,19 +10,19 @@ SELECT
     (SELECT window_end FROM run_calendar_window)   AS window_end;
 
 -- Users whose calendar list Graph gave this run: only their calendars may be added or removed.
-CREATE OR REPLACE TEMP VIEW stg_calendars_read AS
+CREATE OR REPLACE TEMP TABLE stg_calendars_read AS
 SELECT DISTINCT entra_object_id
 FROM mailbox_reads
 WHERE what = 'calendars' AND status = 200;
 
 -- Emply calendars the sync made: they mirror an Entra calendar (Emply's own ones have none).
-CREATE OR REPLACE TEMP VIEW stg_synced_calendars AS
+CREATE OR REPLACE TEMP TABLE stg_synced_calendars AS
 SELECT user_id AS emply_user_id, calendar_id, name, enabled, can_disable, entra_calendar_id
 FROM emply_calendars
 WHERE entra_calendar_id IS NOT NULL;
 
 -- Entra events that are copies of Emply-made events: Emply owns those, set_events leaves them.
-CREATE OR REPLACE TEMP VIEW stg_pushed_event_ids AS
+CREATE OR REPLACE TEMP TABLE stg_pushed_event_ids AS
 SELECT DISTINCT entra_event_id AS event_id
 FROM emply_events
 WHERE source = 'emply' AND entra_event_id IS NOT NULL;

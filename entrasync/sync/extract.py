@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
@@ -17,9 +19,14 @@ def extract_emply(
 ) -> dict[str, int]:
     """Users, employees and roles from the tenant's Emply exports (a bad export raises)."""
     exports = settings.emply.exports
-    users = client.read_users(exports["users"])
-    employees = client.read_employees(exports["employees"])
-    roles = client.read_roles(exports["roles"])
+    # Emply renders one export while this process decodes and checks the one before it.
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="emply-export") as pool:
+        reads = [
+            pool.submit(client.read_users, exports["users"]),
+            pool.submit(client.read_employees, exports["employees"]),
+            pool.submit(client.read_roles, exports["roles"]),
+        ]
+        users, employees, roles = (read.result() for read in reads)
     return {
         "emply_users": replace_rows(con, "emply_users", users),
         "emply_employees": replace_rows(con, "emply_employees", employees),

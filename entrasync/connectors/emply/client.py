@@ -10,6 +10,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from entrasync.connectors.emply.errors import (
     EmplyConflict,
@@ -323,7 +324,7 @@ _NOT_JSON = object()
 
 def _json_or_missing(response: httpx.Response) -> Any:
     try:
-        return response.json()
+        return orjson.loads(response.content)  # JSON is UTF-8; orjson decodes it 2-3x faster
     except ValueError:
         return _NOT_JSON
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import quote
 
 import httpx
+import orjson
 
 from entrasync.connectors.graph.auth import MsalTokenSource
 from entrasync.connectors.graph.batch import batch_chunks, check_batch_requests, ids_to_retry
@@ -399,7 +400,7 @@ def _iso(moment: datetime | str) -> str:
 
 def _json_or_none(response: httpx.Response) -> Any:
     try:
-        return response.json()
+        return orjson.loads(response.content)  # JSON is UTF-8; orjson decodes it 2-3x faster
     except ValueError:
         return None
 

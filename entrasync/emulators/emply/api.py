@@ -5,6 +5,7 @@ import json
 from collections.abc import Awaitable, Callable
 from typing import Any
 
+import orjson
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
@@ -257,7 +258,8 @@ def _endpoint(
         if isinstance(reply, Response):
             return reply
         status, payload = reply
-        return JSONResponse(payload, status_code=status)
+        # orjson: an export of 100k users renders in a fraction of json.dumps' time
+        return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
 
     return endpoint
 

@@ -6,6 +6,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+import orjson
+
 from entrasync.emulators.graph.clock import error_date
 from entrasync.emulators.graph.config import GraphConfig
 from entrasync.emulators.graph.directory import TenantDirectory
@@ -81,7 +83,7 @@ class GraphResponse:
         if isinstance(self.body, bytes | bytearray):
             return bytes(self.body), self.media_type or "application/octet-stream"
         return (
-            json.dumps(self.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"),
+            orjson.dumps(self.body),  # compact UTF-8, as Graph sends it
             self.media_type or JSON_MEDIA_TYPE,
         )
 

@@ -5,11 +5,12 @@ from __future__ import annotations
 import uuid
 
 from prefect import flow, runtime
+from prefect.futures import wait
 from prefect.states import Completed, Failed, State
 
 from entrasync.settings import Endpoints, default_tenants_file, load_tenant
 from entrasync.sync.context import RunContext
-from tasks.artifacts import publish_run_artifacts
+from tasks.artifacts import publish_run_artifacts, report_extract_progress
 from tasks.audit import finish_run, start_run
 from tasks.concurrency import one_run_per_tenant
 from tasks.extract import extract_emply, extract_entra
@@ -49,8 +50,7 @@ def _sync(tenant: str, dry_run: bool, allow_deactivations: bool, tenants_file: s
     start_run(ctx)
     status, error, wrote = "failed", None, False
     try:
-        extract_entra(ctx)
-        extract_emply(ctx)
+        read_both_sides(ctx)
         extract_mailboxes(ctx)  # R8/R9; with calendar sync off it still reads Emply's
         validate_inputs(ctx)
         plan(ctx)
@@ -69,6 +69,15 @@ def _sync(tenant: str, dry_run: bool, allow_deactivations: bool, tenants_file: s
     summary = finish_run(ctx, status, error, wrote)
     publish_run_artifacts(ctx, summary)
     return _final_state(summary)
+
+
+def read_both_sides(ctx: RunContext) -> None:
+    """Entra and Emply are read at once (each into its own tables); both end before a raise."""
+    report_extract_progress(ctx, "", "")
+    reads = [extract_entra.submit(ctx), extract_emply.submit(ctx)]
+    wait(reads)
+    for read in reads:
+        read.result()  # the Entra failure first when both failed
 
 
 def _final_state(summary: dict) -> State:

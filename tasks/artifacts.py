@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 from uuid import UUID
 
@@ -19,14 +20,19 @@ from entrasync.ops.run_report import change_table, outcome_markdown
 from entrasync.sync.context import RunContext
 from entrasync.warehouse.db import connect
 
+EXTRACT_SIDES = ("Entra", "Emply")
+_progress_lock = threading.Lock()
 _progress_ids: dict[str, UUID] = {}  # run id -> its extract progress artifact
+_sides_read: dict[str, dict[str, str]] = {}  # run id -> side -> what was read
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
 def publish_run_artifacts(ctx: RunContext, summary: dict[str, Any]) -> None:
     """Table `sync-<tenant>` and markdown `sync-<tenant>-outcome`; never fails the run."""
     key = tenant_artifact_key(ctx.tenant)
-    _progress_ids.pop(ctx.run_id, None)  # an extraction that failed never reached 100 %
+    with _progress_lock:  # an extraction that failed never reached 100 %
+        _progress_ids.pop(ctx.run_id, None)
+        _sides_read.pop(ctx.run_id, None)
     try:
         create_table_artifact(
             change_table(summary["outcomes"]),
@@ -42,18 +48,30 @@ def publish_run_artifacts(ctx: RunContext, summary: dict[str, Any]) -> None:
         get_run_logger().warning("artifacts for tenant %s not published: %s", ctx.tenant, exc)
 
 
-def report_extract_progress(ctx: RunContext, percent: float, done: str) -> None:
-    """Create or move the run's extract progress artifact; a failure only logs."""
+def report_extract_progress(ctx: RunContext, side: str, done: str) -> None:
+    """The run's extract progress artifact: half per side read (Entra, Emply), in any order.
+
+    The two extract tasks run at once, so the artifact is made and moved under a lock.
+    A failure only logs."""
     try:
-        artifact_id = _progress_ids.get(ctx.run_id)
-        description = f"Tenant {ctx.tenant} extract: {done}"
-        if artifact_id is None:
-            _progress_ids[ctx.run_id] = create_progress_artifact(
-                percent, key=f"{tenant_artifact_key(ctx.tenant)}-extract", description=description
-            )
-        else:
-            update_progress_artifact(artifact_id, percent, description=description)
-        if percent >= 100:
-            _progress_ids.pop(ctx.run_id, None)
+        with _progress_lock:
+            sides = _sides_read.setdefault(ctx.run_id, {})
+            if side:
+                sides[side] = done
+            percent = 100 * len(sides) / len(EXTRACT_SIDES)
+            read = "; ".join(f"{name} read {rows}" for name, rows in sorted(sides.items()))
+            description = f"Tenant {ctx.tenant} extract: {read or 'reading Entra and Emply'}"
+            artifact_id = _progress_ids.get(ctx.run_id)
+            if artifact_id is None:
+                _progress_ids[ctx.run_id] = create_progress_artifact(
+                    percent,
+                    key=f"{tenant_artifact_key(ctx.tenant)}-extract",
+                    description=description,
+                )
+            else:
+                update_progress_artifact(artifact_id, percent, description=description)
+            if percent >= 100:
+                _progress_ids.pop(ctx.run_id, None)
+                _sides_read.pop(ctx.run_id, None)
     except Exception as exc:
         get_run_logger().warning("extract progress for tenant %s not shown: %s", ctx.tenant, exc)

@@ -16,11 +16,10 @@ from tasks.concurrency import graph_request_hook
 
 @task(name="extract-entra", cache_policy=NO_CACHE)
 def extract_entra(ctx: RunContext) -> dict[str, int]:
-    report_extract_progress(ctx, 0, "reading Entra users, groups, members, deleted users")
     with connect(ctx.tenant) as con, graph_client(ctx, graph_request_hook()) as client:
         counts = extract.extract_entra(con, client, ctx.settings)
         audit.record_extract_counts(con, ctx.run_id, counts)
-    report_extract_progress(ctx, 50, f"Entra read {_rows(counts)}; reading Emply exports")
+    report_extract_progress(ctx, "Entra", _rows(counts))
     return counts
 
 
@@ -29,7 +28,7 @@ def extract_emply(ctx: RunContext) -> dict[str, int]:
     with connect(ctx.tenant) as con, emply_client(ctx) as client:
         counts = extract.extract_emply(con, client, ctx.settings)
         audit.record_extract_counts(con, ctx.run_id, counts)
-    report_extract_progress(ctx, 100, f"Emply read {_rows(counts)}")
+    report_extract_progress(ctx, "Emply", _rows(counts))
     return counts
 
 

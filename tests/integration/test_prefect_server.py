@@ -152,8 +152,8 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
 
         artifacts = client.read_artifacts(
             artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=[
-                f"sync-{GOOD}", "sync-fabrikam-eu", "sync-fabrikam-eu-outcome",
-                "sync-all-tenants", "rerun-failed-tenants"]))
+                f"sync-{GOOD}", f"sync-{GOOD}-extract", "sync-fabrikam-eu",
+                "sync-fabrikam-eu-outcome", "sync-all-tenants", "rerun-failed-tenants"]))
         )  # fmt: skip
         by_key: dict[str, list] = {}
         for artifact in sorted(artifacts, key=lambda a: a.created):
@@ -162,6 +162,9 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
         assert {"kind": "create_user", "planned": 141, "applied": 141, "failed": 0,
                 "skipped": 0} in good_table  # fmt: skip
         assert by_key[f"sync-{GOOD}"][-1].flow_run_id == runs[f"sync-{GOOD}"][0].id
+        progress = by_key[f"sync-{GOOD}-extract"][-1]  # both sides read, at once, in any order
+        assert progress.data == 100 and "Emply read (emply_users" in progress.description
+        assert "Entra read (entra_users" in progress.description
         failed_words, fixed_words = (a.data for a in by_key["sync-fabrikam-eu-outcome"])
         assert "# Tenant fabrikam_eu: failed" in failed_words and UNSET_VARIABLE in failed_words
         assert "# Tenant fabrikam_eu: completed" in fixed_words

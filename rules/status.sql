@@ -3,13 +3,15 @@
 
 -- The connected groups a user was in at the last completed run; a group that no longer counts
 -- for another reason than the user leaving it says so (the R3 reason names what changed).
+-- Only users out of scope now need it.
 CREATE OR REPLACE TEMP TABLE left_groups AS
 SELECT p.entra_object_id,
        string_agg(t.group_name || CASE
            WHEN c.group_name IS NULL THEN ' (taken out of the settings)'
            WHEN c.group_id IS NULL THEN ' (deleted in Entra)'
            ELSE '' END, ', ' ORDER BY t.group_name) AS described
-FROM stg_previous_scope p, unnest(p.groups) AS t(group_name)
+FROM (SELECT * FROM stg_previous_scope ANTI JOIN stg_in_scope USING (entra_object_id)) p,
+     unnest(p.groups) AS t(group_name)
 LEFT JOIN stg_connected_groups c ON lower(trim(c.group_name)) = lower(trim(t.group_name))
 GROUP BY p.entra_object_id;
 

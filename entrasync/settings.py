@@ -14,6 +14,8 @@ from entrasync.errors import SettingsError
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_EMPLY_URL = "https://api.emply.com/v1"
+# R8: photos re-read per run besides the never-checked and those Emply does not hold.
+DEFAULT_PHOTO_CHECKS_PER_RUN = 2000
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,7 @@ class TenantSettings:
     max_deactivation_percent: float = 20.0
     enabled: bool = True
     calendar_window_days: int = 30
+    photo_checks_per_run: int = DEFAULT_PHOTO_CHECKS_PER_RUN
     source: str = ""
 
     @property
@@ -159,6 +162,12 @@ class _Reader:
             self.fail(self.key(name), "a number >= 0", value)
         return value
 
+    def count(self, name: str, default: int) -> int:
+        value = self.get(name, int, "an integer >= 0", default)
+        if value < 0:
+            self.fail(self.key(name), "an integer >= 0", value)
+        return value
+
     def texts(self, name: str, default: Any = ...) -> tuple[str, ...]:
         values = self.get(name, list, "a list of text", default)
         for index, value in enumerate(values):
@@ -175,7 +184,7 @@ class _Reader:
 TENANT_KEYS = {
     "name", "tenant_id", "client_id", "credential", "domains", "groups", "emply", "sync_roles",
     "sync_calendars", "transitive_groups", "hybrid", "write", "max_deactivations",
-    "max_deactivation_percent", "enabled", "calendar_window_days",
+    "max_deactivation_percent", "enabled", "calendar_window_days", "photo_checks_per_run",
 }  # fmt: skip
 
 
@@ -248,6 +257,7 @@ def parse_tenant(raw: Any, source: str, path: str) -> TenantSettings:
         max_deactivation_percent=float(reader.number("max_deactivation_percent", 20)),
         enabled=reader.flag("enabled", True),
         calendar_window_days=int(reader.number("calendar_window_days", 30)),
+        photo_checks_per_run=reader.count("photo_checks_per_run", DEFAULT_PHOTO_CHECKS_PER_RUN),
         source=source,
     )
     if settings.hybrid and settings.any_write:

@@ -86,11 +86,13 @@ def extract_mailboxes(
         insert_rows(con, "emply_event_outbox", (emply_outbox_row(row) for row in outbox))
         _extract_calendars(con, graph)
         _extract_events(con, graph, start, end)
-    extract_photos(con, graph, run_id)
-    return {
+    # Checked at the wall clock, not `now`: a fixed `now` would tie every run's checks.
+    photo_checks = extract_photos(con, graph, run_id, settings.photo_checks_per_run)
+    counts = {
         table: con.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
         for table in (*MAILBOX_TABLES, "entra_photos", "entra_photo_content")
     }
+    return counts | {"photo_checks": photo_checks}
 
 
 def _user_path(user_id: str) -> str:

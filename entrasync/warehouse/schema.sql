@@ -301,6 +301,16 @@ CREATE TABLE IF NOT EXISTS entra_photo_seen (
     run_id           VARCHAR              -- run that downloaded them
 );
 
+-- State: when each R8 candidate's photo metadata was last read, and what it showed. A run reads
+-- the never-checked, those whose photo is not what Emply holds, and up to photo_checks_per_run
+-- of the others, stalest first; the rest keep what their last check saw (entra_photo_seen).
+CREATE TABLE IF NOT EXISTS entra_photo_checks (
+    entra_object_id  VARCHAR PRIMARY KEY, -- Entra user
+    checked_at       TIMESTAMPTZ,         -- when its photo metadata was last read
+    has_photo        BOOLEAN,             -- false: Graph answered 404 (no photo) then
+    run_id           VARCHAR              -- run that read it
+);
+
 ------------------------------------------------------------------------------------------------
 -- State: incremental (delta) reads of the Entra directory (entrasync/sync/extract_directory.py).
 -- With stored deltaLinks a run patches entra_users, entra_groups and entra_group_members with

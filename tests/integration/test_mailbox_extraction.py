@@ -165,6 +165,43 @@ def test_unchanged_photos_are_not_downloaded_again(stack, tmp_path):
     assert settings.sync_calendars is False
 
 
+@pytest.mark.slow
+def test_photo_checks_per_run_reads_the_stalest_in_turn_and_picks_up_a_change(stack, tmp_path):
+    platform = Platform(
+        stack, tmp_path, "mailbox-photo-budget", sync_calendars=False, photo_checks_per_run=2
+    )
+    upns = platform.seed(5)
+    for upn in upns:
+        platform.control.graph_op(platform.name, "set_photo", {"user": upn, "content": upn})
+
+    def sync() -> tuple[int, int, set[str]]:
+        platform.control._call("DELETE", "/graph/stats")
+        summary = platform.sync()
+        assert summary["status"] == "completed"
+        by_path = platform.control._call("GET", "/graph/stats")["by_path"]
+        with platform.warehouse() as con:
+            checked = con.execute(
+                "SELECT entra_object_id FROM entra_photo_checks WHERE run_id = ?",
+                [summary["run_id"]],
+            ).fetchall()
+        return (
+            by_path.get("GET /users/{user}/photo", 0),
+            summary["changes"].get("set_photo", 0),
+            {row[0] for row in checked},
+        )
+
+    assert sync() == (5, 5, {object_id(i) for i in range(5)})  # never checked: all of them
+    for index in (0, 4):
+        platform.control.graph_op(
+            platform.name, "set_photo", {"user": upns[index], "content": f"{upns[index]} v2"}
+        )
+    assert sync() == (2, 1, {object_id(0), object_id(1)})  # the two stalest; 0 changed
+    assert sync() == (2, 0, {object_id(2), object_id(3)})
+    assert sync() == (2, 1, {object_id(4), object_id(0)})  # 4's turn: its change arrives
+    emply = platform.control.emply_user(platform.name, upns[4])
+    assert emply["photo_sha256"] == hashlib.sha256(f"{upns[4]} v2".encode()).hexdigest()
+
+
 def test_throttled_items_are_sent_again_alone_after_retry_after(stack, tmp_path):
     platform = Platform(stack, tmp_path, "mailbox-throttled")
     platform.seed(30)

@@ -93,3 +93,15 @@ def test_credential_resolves_from_environment_only(tmp_path, monkeypatch):
     monkeypatch.setenv("ACME_SECRET", "s3cret")
     assert tenant.credential.resolve() == "s3cret"
     assert "s3cret" not in repr(tenant)
+
+
+def test_photo_checks_per_run_defaults_and_accepts_zero(tmp_path):
+    assert load_tenant(write(tmp_path, GOOD), "acme").photo_checks_per_run == 2000
+    zero = load_tenant(write(tmp_path, GOOD | {"photo_checks_per_run": 0}), "acme")
+    assert zero.photo_checks_per_run == 0
+
+
+@pytest.mark.parametrize("value", [-1, 2.5, "100", True])
+def test_photo_checks_per_run_must_be_a_whole_number_not_below_zero(tmp_path, value):
+    message = error_of(tmp_path, GOOD | {"photo_checks_per_run": value})
+    assert "tenants[0].photo_checks_per_run: expected an integer >= 0" in message

@@ -25,6 +25,7 @@ class CycleResult:
     status: str
     changes: dict[str, int]
     tasks: dict[str, float]
+    tasks_busy_s: float  # time any task ran: extract-entra and extract-emply overlap
     peak_rss_mib: float
     requests: int  # every Graph request of the run (mailboxes too)
     directory_requests: int  # the Entra directory read's
@@ -46,7 +47,8 @@ def run_cycle(
     stats = stack.graph_stats()
     return CycleResult(
         name=name, wall_s=answer["wall_s"], status=answer["status"], changes=answer["changes"],
-        tasks=answer["tasks"], peak_rss_mib=answer["peak_rss_mib"], requests=stats["requests"],
+        tasks=answer["tasks"], tasks_busy_s=answer["tasks_busy_s"],
+        peak_rss_mib=answer["peak_rss_mib"], requests=stats["requests"],
         directory_requests=directory_requests(stats), resource_units=stats["resource_units"],
         throttled=stats["throttled"], read=read_figures(tenant.warehouse),
         profile=answer["profile"],

@@ -8,27 +8,33 @@ import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.settings import TenantSettings
+from entrasync.sync.emply_exports import load_export
 from entrasync.sync.extract_directory import extract_entra  # the Entra side (delta or full)
-from entrasync.warehouse.load import replace_rows
 
 __all__ = ["extract_emply", "extract_entra"]
+
+# warehouse table -> the kind of export that fills it (settings name the export ids by kind)
+EXPORT_TABLES = {"emply_users": "users", "emply_employees": "employees", "emply_roles": "roles"}
 
 
 def extract_emply(
     con: duckdb.DuckDBPyConnection, client: EmplyClient, settings: TenantSettings
 ) -> dict[str, int]:
-    """Users, employees and roles from the tenant's Emply exports (a bad export raises)."""
-    exports = settings.emply.exports
-    # Emply renders one export while this process decodes and checks the one before it.
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="emply-export") as pool:
-        reads = [
-            pool.submit(client.read_users, exports["users"]),
-            pool.submit(client.read_employees, exports["employees"]),
-            pool.submit(client.read_roles, exports["roles"]),
-        ]
-        users, employees, roles = (read.result() for read in reads)
-    return {
-        "emply_users": replace_rows(con, "emply_users", users),
-        "emply_employees": replace_rows(con, "emply_employees", employees),
-        "emply_roles": replace_rows(con, "emply_roles", roles),
-    }
+    """Users, employees and roles from the tenant's Emply exports (a bad export raises before
+    any table is replaced)."""
+    exports = {table: settings.emply.exports[kind] for table, kind in EXPORT_TABLES.items()}
+    # Emply renders the exports side by side; DuckDB then parses and checks each one.
+    with ThreadPoolExecutor(max_workers=len(exports), thread_name_prefix="emply-export") as pool:
+        bodies = {table: pool.submit(client.read_export_body, e) for table, e in exports.items()}
+        packages = {table: body.result() for table, body in bodies.items()}
+    con.execute("BEGIN TRANSACTION")
+    try:
+        counts = {
+            table: load_export(con, table, EXPORT_TABLES[table], exports[table], package)
+            for table, package in packages.items()
+        }
+        con.execute("COMMIT")
+    except BaseException:
+        con.execute("ROLLBACK")
+        raise
+    return counts

@@ -11,6 +11,7 @@ from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.settings import TenantSettings
 from entrasync.sync import graph_batch
+from entrasync.sync.emply_exports import load_export
 from entrasync.sync.extract_photos import extract_photos
 from entrasync.sync.mailbox_rows import (
     emply_event_row,
@@ -77,7 +78,11 @@ def extract_mailboxes(
     for table in MAILBOX_TABLES:
         con.execute(f"DELETE FROM {table}")
     # Emply's calendars are read even when R9 is off: the synced ones must then be removed.
-    insert_rows(con, "emply_calendars", emply.read_calendars(settings.emply.exports["calendars"]))
+    calendars_export = settings.emply.exports["calendars"]
+    load_export(
+        con, "emply_calendars", "calendars", calendars_export,
+        emply.read_export_body(calendars_export),
+    )  # fmt: skip
     if calendars_on:
         export_id = settings.emply.exports.get("events", "events")
         events = emply.read_events(export_id, utc_text(start), utc_text(end))

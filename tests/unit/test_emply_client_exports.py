@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 import httpx
+import orjson
 import pytest
 
 from entrasync.connectors.emply import EmplyClient, EmplyExportError
+from entrasync.sync.emply_exports import load_export
+from entrasync.warehouse.db import connect_memory
 
 SCHEMA = Path(__file__).resolve().parents[2] / "entrasync" / "warehouse" / "schema.sql"
 
@@ -36,6 +40,22 @@ EMPLOYEE = {
     "status": "active",
 }
 ROLE = {"roleId": "r-0", "name": "Employee", "isAdministrator": False}
+CALENDAR = {"userId": "u-1", "calendarId": "c-1", "name": "Cal", "enabled": True,
+            "canDisable": True}  # fmt: skip
+GOOD_ROWS = {"users": USER, "employees": EMPLOYEE, "roles": ROLE, "calendars": CALENDAR}
+
+
+TABLES = {"users": "emply_users", "employees": "emply_employees", "roles": "emply_roles",
+          "calendars": "emply_calendars"}  # fmt: skip
+LOADER = "python"
+
+
+@pytest.fixture(autouse=True, params=["python", "duckdb"])
+def loader(request, monkeypatch):
+    """Every test runs on both readings of an export: the client's Python mapping, and the bulk
+    loader that checks and maps it in DuckDB; both accept and refuse the same rows in the same
+    words."""
+    monkeypatch.setattr(sys.modules[__name__], "LOADER", request.param)
 
 
 def read(kind: str, rows: list) -> list[dict]:
@@ -45,7 +65,20 @@ def read(kind: str, rows: list) -> list[dict]:
     client = EmplyClient(
         customer="demo", api_key="k", http=httpx.Client(transport=httpx.MockTransport(handler))
     )
-    return getattr(client, f"read_{kind}")(kind)
+    if LOADER == "python":
+        return getattr(client, f"read_{kind}")(kind)
+    con = connect_memory()
+    table = TABLES[kind]
+    kept = orjson.dumps({"data": [GOOD_ROWS[kind]]})
+    assert load_export(con, table, kind, "earlier", kept) == 1
+    try:
+        assert load_export(con, table, kind, kind, client.read_export_body(kind)) == len(rows)
+    except EmplyExportError:  # the earlier rows were not replaced
+        assert con.execute(f"SELECT count(*) FROM {table}").fetchone()[0] == 1
+        raise
+    cursor = con.execute(f"SELECT * FROM {table}")
+    names = [column[0] for column in cursor.description]
+    return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
 
 
 def error_of(kind: str, rows: list) -> str:
@@ -155,13 +188,52 @@ def test_role_admin_flag_must_be_boolean():
 
 
 def test_calendar_flags_must_be_boolean():
-    calendar = {
-        "userId": "u-1",
-        "calendarId": "c-1",
-        "name": "Cal",
-        "enabled": 1,
-        "canDisable": True,
-    }
-    assert error_of("calendars", [calendar]) == (
+    assert error_of("calendars", [{**CALENDAR, "enabled": 1}]) == (
         "export 'calendars' row 0 (calendarId c-1): field 'enabled': expected true/false, got 1"
+    )
+
+
+def test_text_keeps_quotes_escapes_and_non_ascii_and_lists_may_be_empty():
+    name = 'Ærø "Ø\'Brien" \\ ☃ \u00e9'
+    [row] = read("users", [{**USER, "firstName": name, "roles": [], "employeeId": "e-9"}])
+    assert (row["first_name"], row["roles"], row["employee_id"]) == (name, [], "e-9")
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (b"<html>", "export 'users': Emply sent not JSON"),
+        (b"\xff\xfe", "export 'users': Emply sent not JSON"),
+        (b'{"rows": []}', "export 'users': Emply sent a package without a 'data' list"),
+        (b"[]", "export 'users': Emply sent a package without a 'data' list"),
+    ],
+)
+def test_a_package_that_is_no_export_is_refused_by_the_bulk_loader(body, message):
+    con = connect_memory()
+    with pytest.raises(EmplyExportError) as caught:
+        load_export(con, "emply_users", "users", "users", body)
+    assert str(caught.value) == message
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"status": ["active"]}, 'expected "active" or "pending" or "archived", got ["active"]'),
+        ({"status": None}, "missing"),
+        ({"email": 7}, "expected text, got 7"),
+    ],
+)
+def test_wrong_employee_fields(changes, message):
+    rows = [EMPLOYEE, {**EMPLOYEE, "employeeId": "e-1", **changes}]
+    assert error_of("employees", rows) == (
+        f"export 'employees' row 1 (employeeId e-1): field '{list(changes)[0]}': {message}"
+    )
+
+
+def test_the_first_bad_row_is_named_when_a_later_row_repeats_a_key():
+    rows = [USER, {**USER, "userId": "u-1", "active": 0}, USER]
+    assert "row 1 (userId u-1): field 'active'" in error_of("users", rows)
+    rows = [USER, USER, {**USER, "userId": "u-2", "active": 0}]
+    assert "row 1 (userId u-0): field 'userId': expected a value not used before" in error_of(
+        "users", rows
     )

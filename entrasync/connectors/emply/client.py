@@ -18,7 +18,7 @@ from entrasync.connectors.emply.errors import (
     EmplyExportError,
     EmplyUnavailable,
 )
-from entrasync.connectors.emply.models import map_rows
+from entrasync.connectors.emply.models import export_shape_error, map_rows
 from entrasync.connectors.emply.redact import install_log_redaction, redact
 from entrasync.connectors.http import backoff_seconds, retry_after_seconds, tls_context
 
@@ -85,6 +85,16 @@ class EmplyClient:
 
     # ---- exports -----------------------------------------------------------------------------
 
+    def read_export_body(
+        self,
+        export_id: str,
+        from_: datetime | str | None = None,
+        to: datetime | str | None = None,
+    ) -> bytes:
+        """An export package as Emply sent it (JSON text; the bulk loader parses it in DuckDB)."""
+        params = {key: _iso(value) for key, value in (("from", from_), ("to", to)) if value}
+        return self._call("GET", f"exports/{_segment(export_id)}", params=params).content
+
     def read_export(
         self,
         export_id: str,
@@ -92,13 +102,13 @@ class EmplyClient:
         to: datetime | str | None = None,
     ) -> list[dict[str, Any]]:
         """The `data` rows of an export package, as Emply sent them."""
-        params = {key: _iso(value) for key, value in (("from", from_), ("to", to)) if value}
-        response = self._call("GET", f"exports/{_segment(export_id)}", params=params)
-        package = _json_or_missing(response)
+        try:
+            package = orjson.loads(self.read_export_body(export_id, from_, to))
+        except ValueError:
+            package = _NOT_JSON
         rows = package.get("data") if isinstance(package, dict) else None
         if not isinstance(rows, list):
-            what = "not JSON" if package is _NOT_JSON else "a package without a 'data' list"
-            raise EmplyExportError(f"export '{export_id}': Emply sent {what}")
+            raise export_shape_error(export_id, package is not _NOT_JSON)
         return rows
 
     def read_users(self, export_id: str = "users") -> list[dict[str, Any]]:

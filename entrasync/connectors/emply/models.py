@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from entrasync.connectors.emply.errors import EmplyExportError
@@ -42,9 +43,9 @@ class RowReader:
             raise self.fail(name, "a list of text", value)
         return list(value)
 
-    def choice(self, name: str, choices: dict[str, Any]) -> Any:
+    def choice(self, name: str, choices: Mapping[str, Any]) -> Any:
         value = self._get(name, required=True)
-        if value not in choices:
+        if not isinstance(value, str) or value not in choices:
             raise self.fail(name, " or ".join(f'"{c}"' for c in choices), value)
         return choices[value]
 
@@ -67,113 +68,114 @@ class RowReader:
         return f"{self.source} row {self.index}{shown_id}"
 
 
-def emply_user_row(reader: RowReader) -> dict[str, Any]:
-    """An `emply_users` row from a users export row."""
-    return {
-        "user_id": reader.text("userId", required=True),
-        "username": reader.text("username", required=True),
-        "email": reader.text("email"),
-        "first_name": reader.text("firstName"),
-        "last_name": reader.text("lastName"),
-        "active": reader.flag("active"),
-        "roles": reader.texts("roles"),
-        "employee_id": reader.text("employeeId"),
-        "entra_object_id": reader.text("externalId"),
-        "calendar_sync_enabled": reader.flag("calendarSyncEnabled"),
-        "photo_sha256": reader.text("photoSha256"),
-    }
+@dataclass(frozen=True)
+class Field:
+    """One field of an export row: its name there, its warehouse column, what it must hold."""
+
+    name: str
+    column: str
+    kind: str  # "text", "flag" (true/false), "texts" (a list of text) or "choice"
+    required: bool = False  # flags, lists and choices always are
+    choices: Mapping[str, Any] | None = None  # a choice's export values -> column values
 
 
-def emply_employee_row(reader: RowReader) -> dict[str, Any]:
-    """An `emply_employees` row from an employees export row."""
-    return {
-        "employee_id": reader.text("employeeId", required=True),
-        "email": reader.text("email"),
-        "first_name": reader.text("firstName"),
-        "last_name": reader.text("lastName"),
-        "job_title": reader.text("jobTitle"),
-        "department": reader.text("department"),
-        "mobile_phone": reader.text("mobilePhone"),
-        "user_id": reader.text("userId"),
-        "archived": reader.choice("status", EMPLOYEE_STATUSES),
-    }
+@dataclass(frozen=True)
+class RowKind:
+    """The fields of one kind of row, the field naming a row, and the column unique per listing."""
+
+    fields: tuple[Field, ...]
+    id_field: str
+    unique: str | None
 
 
-def emply_role_row(reader: RowReader) -> dict[str, Any]:
-    """An `emply_roles` row from a roles export row (or a `GET roles` item)."""
-    return {
-        "role_id": reader.text("roleId"),
-        "name": reader.text("name", required=True),
-        "is_admin": reader.flag("isAdministrator"),
-    }
+def _text(name: str, column: str, required: bool = False) -> Field:
+    return Field(name, column, "text", required)
 
 
-def emply_calendar_row(reader: RowReader) -> dict[str, Any]:
-    """A user's calendar in Emply (R9) from a calendars export row."""
-    return {
-        "user_id": reader.text("userId", required=True),
-        "calendar_id": reader.text("calendarId", required=True),
-        "name": reader.text("name", required=True),
-        "enabled": reader.flag("enabled"),
-        "can_disable": reader.flag("canDisable"),
-        "entra_calendar_id": reader.text("entraCalendarId"),
-    }
+ROW_KINDS: dict[str, RowKind] = {
+    "users": RowKind((
+        _text("userId", "user_id", True), _text("username", "username", True),
+        _text("email", "email"), _text("firstName", "first_name"),
+        _text("lastName", "last_name"), Field("active", "active", "flag"),
+        Field("roles", "roles", "texts"), _text("employeeId", "employee_id"),
+        _text("externalId", "entra_object_id"),
+        Field("calendarSyncEnabled", "calendar_sync_enabled", "flag"),
+        _text("photoSha256", "photo_sha256"),
+    ), "userId", "user_id"),
+    "employees": RowKind((
+        _text("employeeId", "employee_id", True), _text("email", "email"),
+        _text("firstName", "first_name"), _text("lastName", "last_name"),
+        _text("jobTitle", "job_title"), _text("department", "department"),
+        _text("mobilePhone", "mobile_phone"), _text("userId", "user_id"),
+        Field("status", "archived", "choice", choices=EMPLOYEE_STATUSES),
+    ), "employeeId", "employee_id"),
+    "roles": RowKind((
+        _text("roleId", "role_id"), _text("name", "name", True),
+        Field("isAdministrator", "is_admin", "flag"),
+    ), "name", "name"),
+    # a user's calendar in Emply (R9)
+    "calendars": RowKind((
+        _text("userId", "user_id", True), _text("calendarId", "calendar_id", True),
+        _text("name", "name", True), Field("enabled", "enabled", "flag"),
+        Field("canDisable", "can_disable", "flag"), _text("entraCalendarId", "entra_calendar_id"),
+    ), "calendarId", None),
+    # an event created in Emply and waiting to be created in Microsoft 365 (R9)
+    "outbox": RowKind((
+        _text("eventId", "event_id", True), _text("userId", "user_id", True),
+        _text("calendarId", "calendar_id", True), _text("entraCalendarId", "entra_calendar_id"),
+        _text("subject", "subject"), _text("start", "start", True), _text("end", "end", True),
+    ), "eventId", "event_id"),
+    # an event of a user's Emply calendar (R9)
+    "events": RowKind((
+        _text("eventId", "event_id", True), _text("userId", "user_id", True),
+        _text("calendarId", "calendar_id", True), _text("subject", "subject"),
+        _text("start", "start", True), _text("end", "end", True),
+        Field("source", "source", "choice", choices={"entra": "entra", "emply": "emply"}),
+        _text("entraEventId", "entra_event_id"),
+    ), "eventId", "event_id"),
+}  # fmt: skip
 
 
-def emply_outbox_event_row(reader: RowReader) -> dict[str, Any]:
-    """An event created in Emply and waiting to be created in Microsoft 365 (R9)."""
-    return {
-        "event_id": reader.text("eventId", required=True),
-        "user_id": reader.text("userId", required=True),
-        "calendar_id": reader.text("calendarId", required=True),
-        "entra_calendar_id": reader.text("entraCalendarId"),
-        "subject": reader.text("subject"),
-        "start": reader.text("start", required=True),
-        "end": reader.text("end", required=True),
-    }
+def read_field(reader: RowReader, field: Field) -> Any:
+    if field.kind == "text":
+        return reader.text(field.name, field.required)
+    if field.kind == "flag":
+        return reader.flag(field.name)
+    if field.kind == "texts":
+        return reader.texts(field.name)
+    return reader.choice(field.name, field.choices or {})
 
 
-def emply_event_row(reader: RowReader) -> dict[str, Any]:
-    """An event of a user's Emply calendar (R9) from an events export row."""
-    return {
-        "event_id": reader.text("eventId", required=True),
-        "user_id": reader.text("userId", required=True),
-        "calendar_id": reader.text("calendarId", required=True),
-        "subject": reader.text("subject"),
-        "start": reader.text("start", required=True),
-        "end": reader.text("end", required=True),
-        "source": reader.choice("source", {"entra": "entra", "emply": "emply"}),
-        "entra_event_id": reader.text("entraEventId"),
-    }
+def map_row(kind: RowKind, reader: RowReader) -> dict[str, Any]:
+    """The warehouse row of one export row (columns in the fields' order); a bad field raises."""
+    return {field.column: read_field(reader, field) for field in kind.fields}
 
 
-# row mapper, the source field naming a row, and the key that must be unique in a listing
-ROW_KINDS: dict[str, tuple[Callable[[RowReader], dict[str, Any]], str, str | None]] = {
-    "users": (emply_user_row, "userId", "user_id"),
-    "employees": (emply_employee_row, "employeeId", "employee_id"),
-    "roles": (emply_role_row, "name", "name"),
-    "calendars": (emply_calendar_row, "calendarId", None),
-    "outbox": (emply_outbox_event_row, "eventId", "event_id"),
-    "events": (emply_event_row, "eventId", "event_id"),
-}
+def duplicate_error(reader: RowReader, key: Any, first_index: int) -> EmplyExportError:
+    expected = f"a value not used before (row {first_index} has it)"
+    return reader.fail(reader.id_field, expected, key)
 
 
-def map_rows(kind: str, source: str, rows: list[Any]) -> list[dict[str, Any]]:
+def map_rows(kind_name: str, source: str, rows: list[Any]) -> list[dict[str, Any]]:
     """Check and map every row of a listing; a bad or duplicated row raises EmplyExportError."""
-    mapper, id_field, unique_key = ROW_KINDS[kind]
+    kind = ROW_KINDS[kind_name]
     mapped: list[dict[str, Any]] = []
     first_index: dict[Any, int] = {}
     for index, row in enumerate(rows):
-        reader = RowReader(source, index, row, id_field)
-        mapped_row = mapper(reader)
-        if unique_key is not None:
-            key = mapped_row[unique_key]
+        reader = RowReader(source, index, row, kind.id_field)
+        mapped_row = map_row(kind, reader)
+        if kind.unique is not None:
+            key = mapped_row[kind.unique]
             if key in first_index:
-                expected = f"a value not used before (row {first_index[key]} has it)"
-                raise reader.fail(id_field, expected, key)
+                raise duplicate_error(reader, key, first_index[key])
             first_index[key] = index
         mapped.append(mapped_row)
     return mapped
+
+
+def export_shape_error(export_id: str, is_json: bool) -> EmplyExportError:
+    what = "a package without a 'data' list" if is_json else "not JSON"
+    return EmplyExportError(f"export '{export_id}': Emply sent {what}")
 
 
 def _shown(value: Any) -> str:

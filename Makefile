@@ -12,4 +12,4 @@ lint:
 
 # 10k users in under 3 minutes; 100k: make bench BENCH_ARGS="--users 100000"
 bench:
-	uv run --frozen python -m bench.run $(BENCH_ARGS)
+	uv run --frozen --group bench python -m bench.run $(BENCH_ARGS)

@@ -130,6 +130,12 @@ def baseline(tenant: str, tenants_file: str) -> dict:
     return straightforward_extract(tenant, tenants_file)
 
 
+def sdk_baseline(tenant: str, tenants_file: str) -> dict:
+    from bench.sdk_baseline import sdk_extract  # the `bench` dependency group
+
+    return sdk_extract(tenant, tenants_file)
+
+
 def _warm_up() -> float:
     """Imports and Prefect's temporary server, which a long-lived worker pays once, not per run.
 
@@ -153,6 +159,7 @@ def _warm_up() -> float:
 
 COMMANDS: dict[str, Callable[..., dict]] = {
     "sync": sync, "extract": extract_only, "plan": plan_only, "baseline": baseline,
+    "sdk_baseline": sdk_baseline,
 }  # fmt: skip
 
 

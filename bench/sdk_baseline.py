@@ -9,7 +9,7 @@ import asyncio
 import re
 import time
 from typing import Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlsplit
 
 import httpx
 from kiota_abstractions.authentication import (
@@ -20,6 +20,9 @@ from kiota_abstractions.authentication import (
 from kiota_abstractions.base_request_configuration import RequestConfiguration
 from kiota_serialization_json.json_parse_node_factory import JsonParseNodeFactory
 from msgraph import GraphRequestAdapter, GraphServiceClient
+from msgraph.generated.directory.deleted_items.graph_user.graph_user_request_builder import (
+    GraphUserRequestBuilder,
+)
 from msgraph.generated.groups.groups_request_builder import GroupsRequestBuilder
 from msgraph.generated.groups.item.members.members_request_builder import MembersRequestBuilder
 from msgraph.generated.models.directory_object_collection_response import (
@@ -44,6 +47,7 @@ PAGE = 999
 UsersQuery = UsersRequestBuilder.UsersRequestBuilderGetQueryParameters
 GroupsQuery = GroupsRequestBuilder.GroupsRequestBuilderGetQueryParameters
 MembersQuery = MembersRequestBuilder.MembersRequestBuilderGetQueryParameters
+DeletedUsersQuery = GraphUserRequestBuilder.GraphUserRequestBuilderGetQueryParameters
 
 
 class _StaticToken(AccessTokenProvider):
@@ -111,12 +115,10 @@ async def _members(client: GraphServiceClient, adapter: Any, groups: list[dict])
 
 
 async def _deleted(client: GraphServiceClient, adapter: Any) -> list[dict]:
-    """Deleted users. The SDK's deleted_items.graph_user builder asks for .../graph.user, which
-    the emulator does not route (it routes the documented microsoft.graph.user), so the same
-    builder is given the full URL; with_url drops query parameters, so they go in the URL."""
-    query = urlencode({"$select": ",".join(DELETED_USER_SELECT), "$top": PAGE})
-    url = f"{adapter.base_url}/directory/deletedItems/microsoft.graph.user?{query}"
-    page = await client.directory.deleted_items.graph_user.with_url(url).get()
+    """Deleted users, through the SDK's own builder (it sends the cast as `graph.user`)."""
+    page = await client.directory.deleted_items.graph_user.get(
+        _query(DeletedUsersQuery, DELETED_USER_SELECT)
+    )
     return await _walk(page, adapter, DELETED_USER_SELECT)
 
 

@@ -254,6 +254,12 @@ def test_deleted_users_are_listed_with_deleted_date(graph, directory):
     assert set(selected["value"][0]) == {"deletedDateTime", "id"}
 
 
+def test_deleted_items_cast_without_its_namespace_as_the_sdks_send_it(graph, directory):
+    short = _get(graph, "/directory/deletedItems/graph.user")
+    assert [user["id"] for user in short["value"]] == [directory["gone"]]
+    assert _get(graph, "/directory/deletedItems/graph.group")["value"] == []
+
+
 def test_responses_carry_request_id_headers(graph):
     response = graph.get("/users", headers={"client-request-id": "my-id"})
     assert response.headers["client-request-id"] == "my-id"

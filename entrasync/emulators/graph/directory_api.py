@@ -240,6 +240,8 @@ def _cast(request: GraphRequest) -> str:
     return cast
 
 
+# Graph takes the cast with or without its namespace (the msgraph SDKs send `graph.user`).
+@router.route("GET", "/directory/deletedItems/graph.user")
 @router.route("GET", "/directory/deletedItems/microsoft.graph.user")
 def list_deleted_users(request: GraphRequest) -> GraphResponse:
     reject_unsupported(request)
@@ -251,6 +253,7 @@ def list_deleted_users(request: GraphRequest) -> GraphResponse:
     )
 
 
+@router.route("GET", "/directory/deletedItems/graph.group")
 @router.route("GET", "/directory/deletedItems/microsoft.graph.group")
 def list_deleted_groups(request: GraphRequest) -> GraphResponse:
     # Security groups are deleted permanently, so there is never a deleted group to list.

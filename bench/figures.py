@@ -17,7 +17,7 @@ PAGE = 999
 DIRECTORY_ROUTES = frozenset({
     "GET /users", "GET /users/delta", "GET /users/$count", "GET /groups", "GET /groups/delta",
     "GET /groups/{id}/members", "GET /groups/{id}/transitiveMembers",
-    "GET /directory/deletedItems/microsoft.graph.user",
+    "GET /directory/deletedItems/microsoft.graph.user", "GET /directory/deletedItems/graph.user",
 })  # fmt: skip
 
 

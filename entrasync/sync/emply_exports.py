@@ -6,6 +6,8 @@ row, id and field exactly as the connector's Python mapping does (it words the m
 
 from __future__ import annotations
 
+import contextlib
+
 import duckdb
 import orjson
 
@@ -26,13 +28,12 @@ def load_export(
     """Replace `table` with the rows of the package `body`; returns how many."""
     kind = ROW_KINDS[kind_name]
     try:
-        con.execute(export_sql.STAGE_PACKAGE_SQL, [body.decode("utf-8")])
-    except UnicodeDecodeError:
-        raise export_shape_error(export_id, is_json=False) from None
-    try:
-        is_json, data_type = con.execute(export_sql.PACKAGE_SHAPE_SQL).fetchone()
-        if data_type != "ARRAY":
-            raise export_shape_error(export_id, is_json)
+        try:
+            con.execute(export_sql.STAGE_PACKAGE_SQL, [body.decode("utf-8")])
+        except (UnicodeDecodeError, duckdb.InvalidInputException):
+            raise export_shape_error(export_id, is_json=False) from None
+        if not con.execute(export_sql.HAS_DATA_LIST_SQL).fetchone()[0]:
+            raise export_shape_error(export_id, is_json=True)
         con.execute(export_sql.stage_rows_sql(kind))
         first_bad, repeated, first_index = con.execute(
             export_sql.first_failures_sql(kind)
@@ -42,9 +43,10 @@ def load_export(
         con.execute(f"DELETE FROM {table}")
         con.execute(export_sql.insert_sql(kind, table))
         return con.execute("SELECT count(*) FROM export_rows").fetchone()[0]
-    finally:
-        con.execute("DROP TABLE IF EXISTS export_rows")
-        con.execute("DROP TABLE IF EXISTS export_package")
+    finally:  # in a caller's transaction that a parse error aborted, its rollback drops them
+        with contextlib.suppress(duckdb.TransactionException):
+            con.execute("DROP TABLE IF EXISTS export_rows")
+            con.execute("DROP TABLE IF EXISTS export_package")
 
 
 def _first_error(
@@ -59,8 +61,9 @@ def _first_error(
     kind = ROW_KINDS[kind_name]
     index = min(i for i in (first_bad, repeated) if i is not None)
     text = con.execute("SELECT r::VARCHAR FROM export_rows WHERE idx = ?", [index]).fetchone()[0]
+    row = None if text is None else orjson.loads(text)  # a JSON null row arrives as SQL NULL
     try:
-        reader = RowReader(f"export '{export_id}'", index, orjson.loads(text), kind.id_field)
+        reader = RowReader(f"export '{export_id}'", index, row, kind.id_field)
         mapped = map_row(kind, reader)
     except EmplyExportError as error:
         return error

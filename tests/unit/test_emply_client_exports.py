@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 import sys
 from pathlib import Path
+from types import SimpleNamespace
 
 import httpx
 import orjson
@@ -12,6 +13,7 @@ import pytest
 
 from entrasync.connectors.emply import EmplyClient, EmplyExportError
 from entrasync.sync.emply_exports import load_export
+from entrasync.sync.extract import extract_emply
 from entrasync.warehouse.db import connect_memory
 
 SCHEMA = Path(__file__).resolve().parents[2] / "entrasync" / "warehouse" / "schema.sql"
@@ -237,3 +239,29 @@ def test_the_first_bad_row_is_named_when_a_later_row_repeats_a_key():
     assert "row 1 (userId u-0): field 'userId': expected a value not used before" in error_of(
         "users", rows
     )
+
+
+class _Exports:
+    """An Emply client whose exports are fixed packages."""
+
+    def __init__(self, bodies: dict[str, bytes]) -> None:
+        self.bodies = bodies
+
+    def read_export_body(self, export_id: str) -> bytes:
+        return self.bodies[export_id]
+
+
+@pytest.mark.parametrize("users", [b"<html>", orjson.dumps({"data": [USER, {**USER}]})])
+def test_a_bad_export_leaves_every_emply_table_as_it_was(users):
+    """The three exports load in one transaction: one bad package replaces none of them."""
+    con = connect_memory()
+    rows = {"users": USER, "employees": EMPLOYEE, "roles": ROLE}
+    good = {kind: orjson.dumps({"data": [row]}) for kind, row in rows.items()}
+    settings = SimpleNamespace(emply=SimpleNamespace(exports={k: k for k in good}))
+    assert extract_emply(con, _Exports(good), settings) == {
+        "emply_users": 1, "emply_employees": 1, "emply_roles": 1}  # fmt: skip
+    with pytest.raises(EmplyExportError, match="export 'users'"):
+        extract_emply(con, _Exports({**good, "users": users}), settings)
+    tables = ("emply_users", "emply_employees", "emply_roles")
+    assert [con.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables] == [1, 1, 1]
+    assert con.execute("SELECT user_id FROM emply_users").fetchall() == [("u-0",)]

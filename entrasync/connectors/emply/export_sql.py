@@ -65,12 +65,13 @@ def field_value(kind: RowKind, field: Field) -> str:
     return f"json_extract_string({value}, '$')"
 
 
-# `?` is the package's text; NULL when it is not JSON.
-STAGE_PACKAGE_SQL = (
-    "CREATE OR REPLACE TEMP TABLE export_package AS SELECT TRY_CAST(? AS JSON) AS package"
-)
-# Whether it was JSON, and what its `data` is (an export's rows are an ARRAY there).
-PACKAGE_SHAPE_SQL = "SELECT package IS NOT NULL, json_type(package, '$.data') FROM export_package"
+# `?` is the package's text, parsed once: its `data` list (NULL when the package has none), each
+# row as JSON text. DuckDB raises InvalidInputException when the text is not JSON.
+STAGE_PACKAGE_SQL = """
+CREATE OR REPLACE TEMP TABLE export_package AS
+SELECT from_json(?, '{"data": ["JSON"]}').data AS items
+"""
+HAS_DATA_LIST_SQL = "SELECT items IS NOT NULL FROM export_package"
 
 
 def stage_rows_sql(kind: RowKind) -> str:
@@ -83,8 +84,7 @@ def stage_rows_sql(kind: RowKind) -> str:
                CASE WHEN json_type(r) = 'OBJECT' THEN json_extract(r, [{paths}]) END AS fields
         FROM (
             SELECT generate_subscripts(items, 1) - 1 AS idx, unnest(items) AS r
-            FROM (SELECT CAST(json_extract(package, '$.data') AS JSON[]) AS items
-                  FROM export_package)
+            FROM export_package
         )
     """
 

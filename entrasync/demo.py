@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import ssl
 import time
 from pathlib import Path
 from typing import TextIO
@@ -32,7 +33,9 @@ def seed_emulators(control_url: str, ca_file: str, tenants_file: Path) -> dict[s
     """Reset and seed every demo tenant on both sides; returns the secrets' env vars."""
     seed = yaml.safe_load((DEMO_DIR / "seed.yaml").read_text())
     env: dict[str, str] = {}
-    with httpx.Client(base_url=control_url, verify=ca_file, timeout=60) as control:
+    with httpx.Client(
+        base_url=control_url, verify=ssl.create_default_context(cafile=ca_file), timeout=60
+    ) as control:
         for tenant in load_tenants(tenants_file):
             secret, api_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
             env[tenant.credential.env] = secret

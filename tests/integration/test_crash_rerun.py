@@ -3,6 +3,7 @@
 import contextlib
 import os
 import signal
+import ssl
 import subprocess
 import sys
 
@@ -16,7 +17,9 @@ from entrasync.launch import run_sync
 @pytest.mark.slow
 def test_killed_sync_then_rerun_applies_each_change_exactly_once(stack, tmp_path):
     with demo_tenant(stack, tmp_path) as (tenants_file, env):
-        control = httpx.Client(base_url=stack.control_url, verify=stack.ca_file)
+        control = httpx.Client(
+            base_url=stack.control_url, verify=ssl.create_default_context(cafile=stack.ca_file)
+        )
         log = tmp_path / "killed-sync.log"
         with log.open("w") as output:
             # its own session: the orphaned helpers of the killed process (Prefect's temporary

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextvars
 import json
+import ssl
 import sys
 import threading
 import time
@@ -90,7 +91,9 @@ def server(tmp_path_factory):
 def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
     tenants_file, entries, env = seed_fleet(stack, tmp_path, [GOOD, BROKEN])
     write_tenants(tenants_file, entries, broken=BROKEN)
-    control = httpx.Client(base_url=stack.control_url, verify=stack.ca_file)
+    control = httpx.Client(
+        base_url=stack.control_url, verify=ssl.create_default_context(cafile=stack.ca_file)
+    )
     with (
         webhook_receiver() as (webhook_url, notifications),
         temporary_settings({PREFECT_API_URL: server.api_url}),

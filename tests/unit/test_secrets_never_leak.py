@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import logging
+import ssl
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -115,7 +116,9 @@ def test_secrets_never_leak(stack, tmp_path, monkeypatch):
         tenants_file.write_text(yaml.safe_dump(settings))
         monkeypatch.delenv("ENTRASYNC_DEMO_SECRET")  # the block is now the only source
 
-        control = httpx.Client(base_url=stack.control_url, verify=stack.ca_file)
+        control = httpx.Client(
+            base_url=stack.control_url, verify=ssl.create_default_context(cafile=stack.ca_file)
+        )
         with every_log_record_at_debug() as logs:
             synced = run_sync("demo", tenants_file=str(tenants_file))
             fault = {"path": "/exports", "status": 400, "times": 5}

@@ -100,7 +100,10 @@ class Churn:
     def _team_change(self, joining: bool) -> Op:
         team = self._teams[self._rng.randrange(len(self._teams))]
         members = self._members[team]
-        leaving = [] if joining else [m for m in members if "@" in m and m not in self._touched]
+        # sorted: a set's order follows the process's string hashing, the churn must not
+        leaving = sorted(m for m in members if "@" in m and m not in self._touched)
+        if joining:
+            leaving = []
         if not leaving:
             upn = self._take_user()
             while upn in members:

@@ -9,24 +9,9 @@ import pandas as pd
 
 from entrasync.connectors.graph import models as graph_models
 from entrasync.connectors.graph.errors import GraphDataError
+from entrasync.connectors.graph.models import USER_FIELDS
 
 NONE = type(None)
-# Graph property -> (entra_users column, kind); kinds as models.entra_user_row maps them.
-USER_FIELDS: dict[str, tuple[str, str]] = {
-    "id": ("id", "required text"),
-    "userPrincipalName": ("user_principal_name", "required text"),
-    "mail": ("mail", "text"),
-    "otherMails": ("other_mails", "texts"),
-    "displayName": ("display_name", "text"),
-    "givenName": ("given_name", "text"),
-    "surname": ("surname", "text"),
-    "jobTitle": ("job_title", "text"),
-    "department": ("department", "text"),
-    "mobilePhone": ("mobile_phone", "text"),
-    "accountEnabled": ("account_enabled", "required flag"),
-    "userType": ("user_type", "text"),
-    "onPremisesSyncEnabled": ("on_premises_sync_enabled", "flag"),
-}
 _ALLOWED = {"text": {str, NONE}, "flag": {bool, NONE}, "texts": {list, NONE}}
 
 

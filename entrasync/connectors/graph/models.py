@@ -7,21 +7,24 @@ from typing import Any
 
 from entrasync.connectors.graph.errors import GraphDataError
 
-USER_SELECT: tuple[str, ...] = (
-    "id",
-    "userPrincipalName",
-    "mail",
-    "otherMails",
-    "displayName",
-    "givenName",
-    "surname",
-    "jobTitle",
-    "department",
-    "mobilePhone",
-    "accountEnabled",
-    "userType",
-    "onPremisesSyncEnabled",
-)
+# A Graph user as read: property -> (entra_users column, kind). The one list both the
+# per-object mapping (entra_user_row) and the per-page one (sync/page_frames.py) follow.
+USER_FIELDS: dict[str, tuple[str, str]] = {
+    "id": ("id", "required text"),
+    "userPrincipalName": ("user_principal_name", "required text"),
+    "mail": ("mail", "text"),
+    "otherMails": ("other_mails", "texts"),
+    "displayName": ("display_name", "text"),
+    "givenName": ("given_name", "text"),
+    "surname": ("surname", "text"),
+    "jobTitle": ("job_title", "text"),
+    "department": ("department", "text"),
+    "mobilePhone": ("mobile_phone", "text"),
+    "accountEnabled": ("account_enabled", "required flag"),
+    "userType": ("user_type", "text"),
+    "onPremisesSyncEnabled": ("on_premises_sync_enabled", "flag"),
+}
+USER_SELECT: tuple[str, ...] = tuple(USER_FIELDS)
 GROUP_SELECT: tuple[str, ...] = ("id", "displayName")
 MEMBER_SELECT: tuple[str, ...] = ("id",)
 DELETED_USER_SELECT: tuple[str, ...] = ("id", "userPrincipalName", "deletedDateTime")
@@ -34,21 +37,17 @@ _MISSING = object()
 
 def entra_user_row(obj: dict[str, Any]) -> dict[str, Any]:
     """An `entra_users` row from a Graph user read with USER_SELECT."""
-    return {
-        "id": _text(obj, "id", required=True),
-        "user_principal_name": _text(obj, "userPrincipalName", required=True),
-        "mail": _text(obj, "mail"),
-        "other_mails": _texts(obj, "otherMails"),
-        "display_name": _text(obj, "displayName"),
-        "given_name": _text(obj, "givenName"),
-        "surname": _text(obj, "surname"),
-        "job_title": _text(obj, "jobTitle"),
-        "department": _text(obj, "department"),
-        "mobile_phone": _text(obj, "mobilePhone"),
-        "account_enabled": _flag(obj, "accountEnabled", required=True),
-        "user_type": _text(obj, "userType"),
-        "on_premises_sync_enabled": _flag(obj, "onPremisesSyncEnabled"),
-    }
+    return {column: _read(obj, name, kind) for name, (column, kind) in USER_FIELDS.items()}
+
+
+def _read(obj: dict[str, Any], name: str, kind: str) -> Any:
+    required = kind.startswith("required ")
+    base = kind.removeprefix("required ")
+    if base == "texts":
+        return _texts(obj, name)
+    if base == "flag":
+        return _flag(obj, name, required)
+    return _text(obj, name, required)
 
 
 def entra_group_row(obj: dict[str, Any]) -> dict[str, Any]:

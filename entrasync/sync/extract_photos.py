@@ -13,9 +13,8 @@ from entrasync.settings import DEFAULT_PHOTO_CHECKS_PER_RUN
 from entrasync.sync import graph_batch
 from entrasync.warehouse.load import insert_rows
 
-# Linked Emply users without an employee profile (as rules/staging/02_emply.sql defines it:
-# an employee with the user's id, or with the employee id the user holds), whose Entra user
-# exists; two anti-joins on equalities, not one OR, which DuckDB would run as a nested loop.
+# Linked Emply users without an employee profile (the warehouse's emply_user_profiles, as the
+# rules see it), whose Entra user exists.
 # With the photo last downloaded, the last check, and whether its metadata is read this run:
 # never checked; or its photo at the last check is not what Emply holds (copy it again); or
 # among the `?` others checked longest ago. The rest keep what their last check saw.
@@ -28,8 +27,7 @@ WITH candidates AS (
     FROM emply_users u
     JOIN entra_users e ON e.id = u.entra_object_id
     LEFT JOIN entra_photo_seen s ON s.entra_object_id = e.id
-    WHERE NOT EXISTS (SELECT 1 FROM emply_employees p WHERE p.user_id = u.user_id)
-      AND NOT EXISTS (SELECT 1 FROM emply_employees p WHERE p.employee_id = u.employee_id)
+    WHERE NOT EXISTS (SELECT 1 FROM emply_user_profiles p WHERE p.user_id = u.user_id)
     GROUP BY e.id
 ), due AS (
     SELECT

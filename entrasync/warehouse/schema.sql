@@ -67,6 +67,20 @@ CREATE TABLE IF NOT EXISTS emply_employees (
     archived      BOOLEAN NOT NULL  -- Emply's lifecycle has archived the employee (R10)
 );
 
+-- The employee profile of each Emply user that has one (SPEC "employee profile"): an employee
+-- whose user id is the user's, or whose employee id the user holds; the lowest employee id
+-- when there are several. Two equi-joins, not one OR join (DuckDB runs that as a nested loop).
+-- The rules (rules/staging/02_emply.sql) and the R8 photo read both take it from here.
+CREATE VIEW IF NOT EXISTS emply_user_profiles AS
+SELECT user_id, min(employee_id) AS employee_id, arg_min(archived, employee_id) AS archived
+FROM (
+    SELECT user_id, employee_id, archived FROM emply_employees WHERE user_id IS NOT NULL
+    UNION ALL
+    SELECT u.user_id, p.employee_id, p.archived
+    FROM emply_users u JOIN emply_employees p ON p.employee_id = u.employee_id
+)
+GROUP BY user_id;
+
 CREATE TABLE IF NOT EXISTS emply_roles (
     role_id   VARCHAR,
     name      VARCHAR,

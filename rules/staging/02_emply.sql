@@ -8,21 +8,10 @@ SELECT
     first_name, last_name, job_title, department, mobile_phone
 FROM emply_employees;
 
--- The employee profile of a user (SPEC "employee profile"): an employee whose user id is the
--- user's, or whose employee id the user holds; the lowest employee id when there are several.
--- Two equi-joins, not one OR join: DuckDB runs an OR join as a nested loop.
+-- The employee profile of each user that has one (SPEC "employee profile"), as the warehouse
+-- defines it (emply_user_profiles in entrasync/warehouse/schema.sql).
 CREATE OR REPLACE TEMP TABLE stg_emply_profiles AS
-SELECT user_id, min(employee_id) AS employee_id, arg_min(archived, employee_id) AS archived
-FROM (
-    SELECT p.user_id, p.employee_id, p.archived
-    FROM stg_emply_employees p
-    WHERE p.user_id IS NOT NULL
-    UNION ALL
-    SELECT u.user_id, p.employee_id, p.archived
-    FROM emply_users u
-    JOIN stg_emply_employees p ON p.employee_id = u.employee_id
-)
-GROUP BY user_id;
+SELECT user_id, employee_id, archived FROM emply_user_profiles;
 
 CREATE OR REPLACE TEMP TABLE stg_emply_users AS
 SELECT

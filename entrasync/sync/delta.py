@@ -193,26 +193,9 @@ def _read_rounds(
     return delta_state.DeltaLinks(users=users.delta_link, groups=groups.delta_link)
 
 
-def _rederive_touched(con: duckdb.DuckDBPyConnection, roots: list[str]) -> None:
-    """Direct members only: replace the entra_group_members rows of the groups and members
-    this delta touched, so the work follows the changes, not the tenant's size."""
-    memberships.set_roots(con, roots)
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE touched_groups AS"
-        " SELECT group_id AS id FROM delta_members_last UNION SELECT id FROM delta_groups_merged"
-    )
-    con.execute(
-        "CREATE OR REPLACE TEMP TABLE touched_members AS"
-        " SELECT id FROM delta_users_merged UNION SELECT id FROM delta_groups_merged"
-    )
-    touched = (
-        "group_id IN (SELECT id FROM touched_groups)"
-        " OR member_id IN (SELECT id FROM touched_members)"
-    )
-    con.execute(f"DELETE FROM entra_group_members WHERE {touched}")
-    con.execute(
-        f"INSERT INTO entra_group_members SELECT * FROM ({memberships.DIRECT_ROWS}) WHERE {touched}"
-    )
+# What a delta touched: the groups whose members or selves changed, and the changed members.
+TOUCHED_GROUPS = "SELECT group_id FROM delta_members_last UNION SELECT id FROM delta_groups_merged"
+TOUCHED_MEMBERS = "SELECT id FROM delta_users_merged UNION SELECT id FROM delta_groups_merged"
 
 
 def _reconcile_tracked(
@@ -276,7 +259,7 @@ def read_delta(
             roots, same_groups = _reconcile_tracked(con, client, settings, workers, stats)
         with stats.phase("derive members"):
             if same_groups and not settings.transitive_groups:
-                _rederive_touched(con, roots)
+                memberships.rederive_touched_members(con, roots, TOUCHED_GROUPS, TOUCHED_MEMBERS)
             else:
                 memberships.derive_group_members(con, roots, settings.transitive_groups)
             delta_state.save_links(con, next_links, fingerprint)

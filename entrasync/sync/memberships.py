@@ -38,7 +38,7 @@ _TRANSITIVE_ROWS = f"""
     WHERE l.member_id <> r.root_id
 """
 
-DIRECT_ROWS = f"""
+_DIRECT_ROWS = f"""
     SELECT l.group_id, l.member_id, l.member_type, false
     FROM ({_LIVE_EDGES}) l JOIN roots USING (group_id)
 """
@@ -66,7 +66,7 @@ def groups_to_track(con: duckdb.DuckDBPyConnection, roots: list[str], transitive
     """The roots, and with transitive groups every group below them (as far as known)."""
     if not transitive or not roots:
         return set(roots)
-    set_roots(con, roots)
+    _set_roots(con, roots)
     rows = con.execute(
         """
         WITH RECURSIVE reach(group_id) AS (
@@ -102,15 +102,26 @@ def track(con: duckdb.DuckDBPyConnection, group_ids: Iterable[str]) -> None:
 
 def derive_group_members(con: duckdb.DuckDBPyConnection, roots: list[str], transitive: bool) -> int:
     """Replace entra_group_members with the members of the roots, as a full read lists them."""
-    set_roots(con, roots)
+    _set_roots(con, roots)
     con.execute("DELETE FROM entra_group_members")
     con.execute(
-        "INSERT INTO entra_group_members " + (_TRANSITIVE_ROWS if transitive else DIRECT_ROWS)
+        "INSERT INTO entra_group_members " + (_TRANSITIVE_ROWS if transitive else _DIRECT_ROWS)
     )
     return con.execute("SELECT count(*) FROM entra_group_members").fetchone()[0]
 
 
-def set_roots(con: duckdb.DuckDBPyConnection, roots: list[str]) -> None:
+def rederive_touched_members(
+    con: duckdb.DuckDBPyConnection, roots: list[str], touched_groups: str, touched_members: str
+) -> None:
+    """Direct members only: replace the rows of the groups in the query `touched_groups` and of
+    the members in `touched_members`, so a delta's work follows its changes, not the tenant."""
+    _set_roots(con, roots)
+    touched = f"group_id IN ({touched_groups}) OR member_id IN ({touched_members})"
+    con.execute(f"DELETE FROM entra_group_members WHERE {touched}")
+    con.execute(f"INSERT INTO entra_group_members SELECT * FROM ({_DIRECT_ROWS}) WHERE {touched}")
+
+
+def _set_roots(con: duckdb.DuckDBPyConnection, roots: list[str]) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE roots (group_id VARCHAR)")
     if roots:
         con.execute("INSERT INTO roots SELECT unnest(?::VARCHAR[])", [roots])

@@ -10,6 +10,7 @@ from typing import Any
 import yaml
 
 from entrasync.errors import SettingsError
+from entrasync.tenant_names import check_tenant_name
 
 DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
 DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
@@ -233,7 +234,7 @@ def parse_tenant(raw: Any, source: str, path: str) -> TenantSettings:
     """One tenant's settings from its mapping; errors name `source` and the key path."""
     reader = _Reader(source, path, raw)
     reader.allow_only(TENANT_KEYS)
-    name = reader.text("name")
+    name = check_tenant_name(reader.text("name"), f"{source}: {reader.key('name')}")
     write = reader.child("write", {})
     write.allow_only({"update", "create", "delete"})
     settings = TenantSettings(

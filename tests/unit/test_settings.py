@@ -105,3 +105,19 @@ def test_photo_checks_per_run_defaults_and_accepts_zero(tmp_path):
 def test_photo_checks_per_run_must_be_a_whole_number_not_below_zero(tmp_path, value):
     message = error_of(tmp_path, GOOD | {"photo_checks_per_run": value})
     assert "tenants[0].photo_checks_per_run: expected an integer >= 0" in message
+
+
+@pytest.mark.parametrize(
+    "name",
+    ["Nordic_EU", "nordic eu", "Acme", "../warehouse/other", "a/b", "-acme", "acme-", "", "x" * 64,
+     "/abs/path", "acme.eu"],
+)  # fmt: skip
+def test_tenant_name_must_be_a_dns_label(tmp_path, name):
+    message = error_of(tmp_path, GOOD | {"name": name})
+    assert "tenants[0].name" in message
+    assert "DNS label" in message or "expected text" in message
+
+
+@pytest.mark.parametrize("name", ["a", "acme", "nordic-eu", "t1", "x" * 63, "0-9"])
+def test_dns_label_tenant_names_load(tmp_path, name):
+    assert load_tenant(write(tmp_path, GOOD | {"name": name}), name).name == name

@@ -34,7 +34,7 @@ from entrasync.ops.automations import AUTOMATION_NAME, NOTIFY_ON
 from entrasync.ops.names import GRAPH_REQUESTS_LIMIT, tenant_slot_name
 from tasks.concurrency import one_run_per_tenant
 
-GOOD, BROKEN = "contoso", "fabrikam_eu"
+GOOD, BROKEN = "contoso", "fabrikam-eu"
 RUN_TIMEOUT_S = 240
 
 
@@ -169,8 +169,8 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
         assert progress.data == 100 and "Emply read (emply_users" in progress.description
         assert "Entra read (entra_users" in progress.description
         failed_words, fixed_words = (a.data for a in by_key["sync-fabrikam-eu-outcome"])
-        assert "# Tenant fabrikam_eu: failed" in failed_words and UNSET_VARIABLE in failed_words
-        assert "# Tenant fabrikam_eu: completed" in fixed_words
+        assert "# Tenant fabrikam-eu: failed" in failed_words and UNSET_VARIABLE in failed_words
+        assert "# Tenant fabrikam-eu: completed" in fixed_words
         assert json.loads(by_key["sync-fabrikam-eu"][-1].data)[-1]["applied"] > 0
         cycle_table = json.loads(by_key["sync-all-tenants"][-1].data)
         assert [(row["tenant"], row["state"]) for row in cycle_table] == [

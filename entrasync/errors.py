@@ -18,4 +18,4 @@ class InputError(EntrasyncError):
 
 
 class PathError(EntrasyncError):
-    """A path made from a tenant name or a data folder lands outside its place in the data folder."""
+    """A path made from a tenant name would land outside its place in the data folder."""

@@ -3,6 +3,7 @@ client, and built afresh in memory for each `entrasync query` (see query_sandbox
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -28,11 +29,21 @@ def views_path() -> Path:
 
 def export_columns(table: str) -> list[tuple[str, str]]:
     """The columns (name, type) an export of `table` writes, from an empty warehouse."""
+    return every_export_columns()[table]
+
+
+@functools.cache
+def every_export_columns() -> dict[str, list[tuple[str, str]]]:
+    """Each exported table's columns, from one empty warehouse (they are the code's, not data)."""
+    found = {}
     with connect_memory() as con:
-        con.execute(
-            f"CREATE TEMP TABLE shape AS SELECT * FROM ({EXPORTS[table]}) LIMIT 0", {"run_id": ""}
-        )
-        return [(row[0], row[1]) for row in con.execute("DESCRIBE shape").fetchall()]
+        for table, select in EXPORTS.items():
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE shape AS SELECT * FROM ({select}) LIMIT 0",
+                {"run_id": ""},
+            )
+            found[table] = [(row[0], row[1]) for row in con.execute("DESCRIBE shape").fetchall()]
+    return found
 
 
 def base_view(table: str, location: str, has_files: bool) -> str:

@@ -95,11 +95,7 @@ def partition_parts(root: Path, folder: Path) -> tuple[str, str, str]:
     """(table, tenant, day) of a partition folder found on disk; refused unless well formed."""
     relative = folder.relative_to(root) if folder.is_absolute() else folder
     parts = relative.parts
-    if (
-        len(parts) != 3
-        or not parts[1].startswith("tenant=")
-        or not parts[2].startswith("date=")
-    ):
+    if len(parts) != 3 or not parts[1].startswith("tenant=") or not parts[2].startswith("date="):
         raise PathError(f"{folder} is not a <table>/tenant=<tenant>/date=<day> folder of {root}")
     table, tenant, day = parts[0], parts[1].removeprefix("tenant="), parts[2].removeprefix("date=")
     history_partition(root, table, tenant, day)  # checks each part and that it stays in place

@@ -8,16 +8,20 @@ DuckDB's own settings do the confining, not an inspection of the SQL:
   or load (autoload and autoinstall are off too);
 - nothing spills to a temporary folder (`temp_directory = ''`);
 - the configuration is locked, so no SET/RESET/PRAGMA gives any of it back.
+- the database the analyst is in is read-only: a scratch file holding the views (history) or
+  the tenant's warehouse file (`--tenant`, locked with no other file allowed at all).
 `allowed_directories` alone would not do: DuckDB lets a query write wherever it may read.
-For one tenant (`--tenant`) the warehouse file is opened read-only and then locked the same
-way with no file allowed at all. Views and the warehouse open are our code, before the lock.
+Building the views and opening the warehouse are our code, before the lock.
 """
 
 from __future__ import annotations
 
 import datetime
+import itertools
 import os
+import re
 import stat
+import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -29,6 +33,7 @@ from entrasync.warehouse import paths
 
 HISTORY_PROTOCOL = "entrasync-history"
 HISTORY_LOCATION = f"{HISTORY_PROTOCOL}://"
+WILDCARD = re.compile(r"[*?\[]")
 # Given when the connection opens: these settings cannot change once a database is running.
 OPEN_CONFIG = {
     "autoload_known_extensions": False,
@@ -60,6 +65,15 @@ class ReadOnlyFolder(AbstractFileSystem):
         if not local.is_relative_to(self.folder):
             raise PermissionError(f"{path}: outside the history")
         return local
+
+    def glob(self, path: str, maxdepth: int | None = None, **kwargs: Any) -> Any:
+        """As fsspec's, but a pattern that leads out (`..`, a link) is refused, not empty."""
+        segments = self._strip_protocol(path).split("/")
+        if ".." in segments:
+            raise PermissionError(f"{path}: outside the history")
+        fixed = [s for s in itertools.takewhile(lambda s: not WILDCARD.search(s), segments)]
+        self._local("/".join(fixed))  # raises when the fixed part resolves outside
+        return super().glob(path, maxdepth=maxdepth, **kwargs)
 
     def _entry(self, path: str) -> dict[str, Any]:
         details = self._local(path).stat()
@@ -110,14 +124,22 @@ def lock_down(con: duckdb.DuckDBPyConnection, allowed_directories: list[str]) ->
 
 
 def history_connection(root: Path | None = None) -> duckdb.DuckDBPyConnection:
-    """An in-memory database with the analysts' views over the history, then locked."""
+    """The analysts' views over the history in a read-only database, then locked.
+
+    The views are built in a scratch file outside the data folder, which is opened read-only
+    and removed at once (the open connection keeps reading it): CREATE, DROP, INSERT and
+    ATTACH ':memory:' have no writable database to act on."""
     from entrasync.warehouse.history import audit_dir
     from entrasync.warehouse.history_views import create_views
 
     root = root or audit_dir()
-    con = duckdb.connect(config=OPEN_CONFIG)
+    with tempfile.TemporaryDirectory(prefix="entrasync-query-") as scratch:
+        views = Path(scratch) / "views.duckdb"
+        with duckdb.connect(str(views), config=OPEN_CONFIG) as builder:
+            builder.register_filesystem(ReadOnlyFolder(root))
+            create_views(builder, root, HISTORY_LOCATION)
+        con = duckdb.connect(str(views), read_only=True, config=OPEN_CONFIG)
     con.register_filesystem(ReadOnlyFolder(root))
-    create_views(con, root, HISTORY_LOCATION)
     lock_down(con, [HISTORY_LOCATION])
     return con
 
@@ -144,5 +166,6 @@ def one_line(exc: BaseException) -> str:
     """DuckDB's message on one line; a refusal raised in ReadOnlyFolder ends with its reason."""
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     if lines and lines[0].endswith("Traceback (most recent call last):"):
-        return f"{lines[0].removesuffix('Traceback (most recent call last):').strip()} {lines[-1]}"
+        kind = lines[0].removesuffix("Traceback (most recent call last):").strip()
+        return " ".join(part for part in (kind, lines[-1]) if part)
     return " ".join(lines)

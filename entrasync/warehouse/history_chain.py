@@ -76,7 +76,7 @@ def owned_by(tenant: str, name: str) -> bool:
     parts = name.split("/")
     return (
         len(parts) == 4
-        and parts[1] == f"tenant={tenant}"
+        and parts[1] == paths.tenant_partition_name(tenant)
         and paths.TABLE_NAME.fullmatch(parts[0]) is not None
         and paths.DAY.fullmatch(parts[2].removeprefix("date=")) is not None
         and parts[2].startswith("date=")
@@ -270,7 +270,7 @@ def tenants_on_disk(root: Path) -> list[str]:
 def files_on_disk(root: Path, tenant: str) -> dict[str, Path]:
     """Every `*.parquet` below the tenant's `tenant=` folders, hidden ones included."""
     found = {}
-    for folder in sorted(root.glob(f"*/tenant={tenant}")):
+    for folder in sorted(root.glob(f"*/{paths.tenant_partition_name(tenant)}")):
         if folder.parent.name == paths.MANIFESTS_FOLDER:
             continue
         for path in folder.rglob("*.parquet"):

@@ -8,6 +8,7 @@ import pytest
 from test_history_export import given_platform, run
 
 from entrasync.cli import main
+from entrasync.warehouse.paths import warehouse_file
 
 
 def entrasync(*argv: str) -> int:
@@ -23,8 +24,9 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     given = given_platform()
     run(given, "2024-05-01 10:00:00+00")
     run(given, "2024-05-02 10:00:00+00")
-    (tmp_path / "warehouse").mkdir()
-    given.con.execute(f"ATTACH '{tmp_path / 'warehouse' / 't.duckdb'}' AS saved")
+    warehouse = warehouse_file("t", tmp_path)
+    warehouse.parent.mkdir()
+    given.con.execute(f"ATTACH '{warehouse}' AS saved")
     given.con.execute("COPY FROM DATABASE memory TO saved")
     given.con.execute("DETACH saved")
     return tmp_path

@@ -18,6 +18,7 @@ from test_history_export import given_platform, run
 
 from entrasync.cli import main
 from entrasync.warehouse.history import export_run
+from entrasync.warehouse.paths import history_root, warehouse_file
 from entrasync.warehouse.query_sandbox import ReadOnlyFolder
 
 
@@ -48,30 +49,29 @@ def data(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.setenv("ENTRASYNC_DATA_DIR", str(data))
     given = given_platform()
     for started_at in ("2024-05-01 10:00:00+00", "2024-05-02 10:00:00+00"):
-        export_run(given.con, run(given, started_at), data / "audit")
-    (data / "warehouse").mkdir()
-    given.con.execute(f"ATTACH '{data / 'warehouse' / 't.duckdb'}' AS saved")
+        export_run(given.con, run(given, started_at), history_root(data))
+    warehouse_file("t", data).parent.mkdir()
+    given.con.execute(f"ATTACH '{warehouse_file('t', data)}' AS saved")
     given.con.execute("COPY FROM DATABASE memory TO saved")
     given.con.execute("DETACH saved")
     given.con.execute("UPDATE runs SET status = 'failed'")
-    given.con.execute(f"ATTACH '{data / 'warehouse' / 'other.duckdb'}' AS saved")
+    given.con.execute(f"ATTACH '{warehouse_file('other', data)}' AS saved")
     given.con.execute("COPY FROM DATABASE memory TO saved")
     given.con.execute("DETACH saved")
     # A link inside the history that leads to the warehouses: the read-only folder refuses it.
-    (data / "audit" / "shortcut").symlink_to(data / "warehouse")
+    (history_root(data) / "shortcut").symlink_to(warehouse_file("t", data).parent)
     return data
 
 
 def history_file(data: Path) -> Path:
-    return next((data / "audit" / "runs").rglob("run-1.parquet"))
+    return next((history_root(data) / "runs").rglob("run-1.parquet"))
 
 
 def attacks(data: Path) -> dict[str, str]:
     """Each attack the issue names, and others: the SQL an analyst would type."""
-    other = data / "warehouse" / "other.duckdb"
-    mine = data / "warehouse" / "t.duckdb"
+    other, mine = warehouse_file("other", data), warehouse_file("t", data)
     target = history_file(data)
-    in_history = f"entrasync-history://{target.relative_to(data / 'audit').as_posix()}"
+    in_history = f"entrasync-history://{target.relative_to(history_root(data)).as_posix()}"
     return {
         "attach another warehouse for writing, then update it": (
             f"ATTACH '{other}' AS o (READ_WRITE); UPDATE o.runs SET status = 'completed'"
@@ -175,7 +175,7 @@ def test_every_attack_through_one_tenants_warehouse_fails_and_changes_nothing(
     for sql in everything.values():
         attempt(capsys, "--tenant", "t", sql)
     assert tree(data.parent) == before
-    with duckdb.connect(str(data / "warehouse" / "other.duckdb"), read_only=True) as con:
+    with duckdb.connect(str(warehouse_file("other", data)), read_only=True) as con:
         assert con.execute("SELECT DISTINCT status FROM runs").fetchall() == [("failed",)]
 
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from entrasync.errors import EntrasyncError
-from entrasync.tenant_names import is_tenant_name
+from entrasync.tenant_names import check_tenant_name, is_tenant_name
 from entrasync.warehouse import paths
 from entrasync.warehouse.owner_only import private_folder, write_private
 
@@ -315,5 +315,5 @@ def _verify_once(root: Path, tenant: str) -> Chain:
 
 def verify(root: Path, tenant: str | None = None) -> list[Chain]:
     """Every tenant's chain (or one) checked against the disk."""
-    tenants = [tenant] if tenant else tenants_on_disk(root)
+    tenants = [check_tenant_name(tenant)] if tenant else tenants_on_disk(root)
     return [verify_tenant(root, name) for name in tenants]

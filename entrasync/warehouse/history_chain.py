@@ -99,6 +99,16 @@ def link_files(root: Path, tenant: str) -> list[tuple[int, Path]]:
     return sorted(found, key=lambda item: (item[0], item[1].name))
 
 
+def newest_link(root: Path, tenant: str) -> tuple[int, str] | None:
+    """(number, sha256) of the tenant's newest manifest: what a run leaves in its log, off the
+    storage, so that a chain rewritten from its start can still be caught."""
+    numbered = [item for item in link_files(root, tenant) if item[0] > 0]
+    if not numbered:
+        return None
+    seq, path = numbered[-1]
+    return seq, hashlib.sha256(path.read_bytes()).hexdigest()
+
+
 def fold(root: Path, tenant: str) -> Chain:
     """Walk the tenant's links in order: each must name the one before; apply their files."""
     chain = Chain(tenant)

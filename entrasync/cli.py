@@ -17,10 +17,11 @@ from entrasync.errors import EntrasyncError  # noqa: E402
 
 def _sync(args: argparse.Namespace) -> int:
     from entrasync.launch import run_sync
-    from entrasync.settings import default_tenants_file, load_tenant
+    from entrasync.settings import Endpoints, default_tenants_file, load_tenant
 
     # Bad settings stop here with one line; inside the flow Prefect would log a traceback.
     load_tenant(args.tenants_file or default_tenants_file(), args.tenant)
+    Endpoints.from_env()
     summary = run_sync(
         args.tenant,
         dry_run=args.dry_run,

@@ -8,8 +8,8 @@ import pytest
 import trustme
 from test_graph_client import Script, make_client, page
 
-from entrasync.connectors.graph import GraphDataError
 from entrasync.cli import main
+from entrasync.connectors.graph import GraphDataError
 from entrasync.errors import SettingsError
 from entrasync.settings import Endpoints
 

@@ -1,4 +1,4 @@
-"""A real sync under umask 000 leaves nothing but owner-only folders and files in the data folder."""
+"""A real sync under umask 000 leaves only owner-only folders and files in the data folder."""
 
 from __future__ import annotations
 

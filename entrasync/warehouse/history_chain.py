@@ -304,7 +304,7 @@ def verify_tenant(root: Path, tenant: str, attempts: int = 3) -> Chain:
 def _verify_once(root: Path, tenant: str) -> Chain:
     if not is_tenant_name(tenant):
         chain = Chain(tenant)
-        chain.problems.append(f"tenant={tenant}: not a tenant's folder (added out of band)")
+        chain.problems.append(f"{tenant!r}: not a tenant name (a folder added out of band)")
         return chain
     chain = fold(root, tenant)
     on_disk = files_on_disk(root, tenant)

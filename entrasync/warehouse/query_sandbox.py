@@ -163,9 +163,12 @@ def print_rows(con: duckdb.DuckDBPyConnection, sql: str) -> None:
 
 
 def one_line(exc: BaseException) -> str:
-    """DuckDB's message on one line; a refusal raised in ReadOnlyFolder ends with its reason."""
-    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
-    if lines and lines[0].endswith("Traceback (most recent call last):"):
-        kind = lines[0].removesuffix("Traceback (most recent call last):").strip()
-        return " ".join(part for part in (kind, lines[-1]) if part)
-    return " ".join(lines)
+    """DuckDB's message on one line, without the SQL excerpt; a refusal raised in ReadOnlyFolder
+    arrives as a Python traceback inside the message: its last line says why."""
+    text = str(exc).split("\nLINE ", 1)[0]
+    kind, traceback, trace = text.partition("Traceback (most recent call last):")
+    if not traceback:
+        return " ".join(line.strip() for line in text.splitlines() if line.strip())
+    lines = [line.strip() for line in trace.splitlines() if line.strip()]
+    why = next((line for line in reversed(lines) if not line.startswith("File ")), "")
+    return " ".join(part for part in (kind.strip(), why) if part)

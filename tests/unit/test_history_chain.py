@@ -100,6 +100,9 @@ def test_added_files_are_named_hidden_ones_and_new_tenants_too(root: Path) -> No
     assert by_tenant["ghost"] == [
         "runs/tenant=ghost/date=2024-05-01/run-1.parquet: added out of band (in no link)"
     ]
+    (root / "runs" / "tenant=Bad_Name").mkdir()
+    by_tenant = {chain.tenant: chain.problems for chain in verify(root)}
+    assert by_tenant["Bad_Name"] == ["'Bad_Name': not a tenant name (a folder added out of band)"]
 
 
 def test_a_removed_last_manifest_leaves_its_files_unvouched(root: Path) -> None:

@@ -80,6 +80,9 @@ def attacks(data: Path) -> dict[str, str]:
         "attach the own warehouse for writing": f"ATTACH '{mine}' AS w (READ_WRITE)",
         "attach a new database file": f"ATTACH '{data / 'new.duckdb'}' AS n",
         "attach a memory database, then write": "ATTACH ':memory:' AS m; CREATE TABLE m.x (a INT)",
+        "attach a database in the history for writing": (
+            "ATTACH 'entrasync-history://new.duckdb' AS n (READ_WRITE)"
+        ),
         "copy over a history file (its path)": (
             f"COPY (SELECT * REPLACE ('completed' AS status) FROM runs) TO '{target}'"
             " (FORMAT parquet)"
@@ -124,6 +127,7 @@ def attacks(data: Path) -> dict[str, str]:
         "spill into the data folder": f"SET temp_directory = '{data}'",
         "write a profile file": f"PRAGMA profiling_output = '{data / 'profile.json'}'",
         "pragma that changes a setting": "PRAGMA enable_profiling",
+        "log to a file": f"CALL enable_logging(storage = 'file', storage_path = '{data}')",
         "create a persistent secret": "CREATE PERSISTENT SECRET s (TYPE http, BEARER_TOKEN 'x')",
         "create a table": "CREATE TABLE x AS SELECT * FROM runs",
         "drop a view": "DROP VIEW runs",
@@ -158,7 +162,10 @@ def test_every_attack_on_the_history_fails_in_one_line_and_changes_nothing(
     before = tree(data.parent)
     refused = {what: attempt(capsys, sql) for what, sql in attacks(data).items()}
     assert tree(data.parent) == before
-    assert "read-only" in refused["copy over a history file (read-only folder)"]
+    assert refused["copy over a history file (read-only folder)"].endswith(
+        "PermissionError: runs/tenant=t/date=2024-05-01/tmp_run-1.parquet: the history is"
+        " read-only here\n"
+    )
     assert "disabled" in refused["read /etc/passwd as CSV"]
     assert "locked" in refused["switch external access back on"]
     # and the history still says what it said

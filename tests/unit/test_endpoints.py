@@ -101,3 +101,15 @@ def test_entrasync_sync_stops_on_a_plain_http_endpoint_in_one_line(monkeypatch, 
         "entrasync: ENTRASYNC_EMPLY_URL: http://api.emply.com is not an https:// URL"
         " (secrets travel on every call: HTTPS only)\n"
     )
+
+
+def test_an_unreadable_ca_bundle_is_named(monkeypatch, tmp_path: Path) -> None:
+    bundle = tmp_path / "ca.pem"
+    bundle.write_text("x")
+
+    def refuse(cafile: str) -> None:  # as the OS answers a file its mode hides (not as root)
+        raise PermissionError(13, "Permission denied", cafile)
+
+    monkeypatch.setattr("entrasync.settings.ssl.create_default_context", refuse)
+    message = refusal(monkeypatch, "ENTRASYNC_CA_BUNDLE", str(bundle))
+    assert message == f"ENTRASYNC_CA_BUNDLE: {bundle}: not readable"

@@ -7,7 +7,7 @@ DuckDB's own settings do the confining, not an inspection of the SQL:
   only that read-only file system allowed: no other file, no network, no extension to install
   or load (autoload and autoinstall are off too);
 - nothing spills to a temporary folder (`temp_directory = ''`);
-- the configuration is locked, so no SET/RESET/PRAGMA gives any of it back.
+- the configuration is locked, so no SET/RESET/PRAGMA gives any of it back;
 - the database the analyst is in is read-only: a scratch file holding the views (history) or
   the tenant's warehouse file (`--tenant`, locked with no other file allowed at all).
 `allowed_directories` alone would not do: DuckDB lets a query write wherever it may read.
@@ -71,7 +71,7 @@ class ReadOnlyFolder(AbstractFileSystem):
         segments = self._strip_protocol(path).split("/")
         if ".." in segments:
             raise PermissionError(f"{path}: outside the history")
-        fixed = [s for s in itertools.takewhile(lambda s: not WILDCARD.search(s), segments)]
+        fixed = itertools.takewhile(lambda segment: not WILDCARD.search(segment), segments)
         self._local("/".join(fixed))  # raises when the fixed part resolves outside
         return super().glob(path, maxdepth=maxdepth, **kwargs)
 

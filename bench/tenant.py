@@ -14,6 +14,7 @@ import yaml
 from bench.stack_process import StackProcess
 from entrasync.emulators.generate import TenantShape, generate
 from entrasync.emulators.seed_stack import StackTenant, seed_stack
+from entrasync.warehouse.paths import warehouse_file
 
 TENANT = "bench"
 ENTRA_TENANT_ID = "7d3c0b52-bench-4e6f-9c11-000000000100"
@@ -37,7 +38,7 @@ class BenchTenant:
 
     @property
     def warehouse(self) -> Path:
-        return Path(self.env["ENTRASYNC_DATA_DIR"]) / "warehouse" / f"{self.name}.duckdb"
+        return warehouse_file(self.name, Path(self.env["ENTRASYNC_DATA_DIR"]))
 
 
 def tenants_yaml(name: str, target: StackTenant, generated: dict[str, Any]) -> dict[str, Any]:

@@ -17,10 +17,11 @@ from entrasync.errors import EntrasyncError  # noqa: E402
 
 def _sync(args: argparse.Namespace) -> int:
     from entrasync.launch import run_sync
-    from entrasync.settings import default_tenants_file, load_tenant
+    from entrasync.settings import Endpoints, default_tenants_file, load_tenant
 
     # Bad settings stop here with one line; inside the flow Prefect would log a traceback.
     load_tenant(args.tenants_file or default_tenants_file(), args.tenant)
+    Endpoints.from_env()
     summary = run_sync(
         args.tenant,
         dry_run=args.dry_run,
@@ -85,6 +86,24 @@ def _history_compact(args: argparse.Namespace) -> int:
     merged = compact(before=args.before)
     print(f"compacted {len(merged)} partitions")
     return 0
+
+
+def _history_verify(args: argparse.Namespace) -> int:
+    from entrasync.warehouse import history
+    from entrasync.warehouse.history_chain import verify
+
+    chains = verify(history.audit_dir(), args.tenant)
+    for chain in chains:
+        head = f"{len(chain.links)} links, head {chain.head or '-'}"
+        if not chain.problems:
+            print(f"tenant {chain.tenant}: {head}: ok")
+            continue
+        print(f"tenant {chain.tenant}: {head}: {len(chain.problems)} problems")
+        for problem in chain.problems:
+            print(f"  {problem}")
+    if not chains:
+        print(f"no history under {history.audit_dir()}")
+    return 1 if any(chain.problems for chain in chains) else 0
 
 
 def _history_export(args: argparse.Namespace) -> int:
@@ -156,6 +175,11 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--tenant", required=True)
     export.add_argument("--run-id", action="append")
     export.set_defaults(handler=_history_export)
+    verify = history_commands.add_parser(
+        "verify", help="check every file against its tenant's manifest chain (exit 1 if not)"
+    )
+    verify.add_argument("--tenant", help="only this tenant's chain")
+    verify.set_defaults(handler=_history_verify)
 
     explain = commands.add_parser("explain", help="why a user was (or was not) changed")
     explain.add_argument("--tenant", required=True)

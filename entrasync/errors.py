@@ -15,3 +15,7 @@ class ExtractionError(EntrasyncError):
 
 class InputError(EntrasyncError):
     """The extracted input contradicts the settings (unknown role, unknown group, ...)."""
+
+
+class PathError(EntrasyncError):
+    """A path made from a tenant name would land outside its place in the data folder."""

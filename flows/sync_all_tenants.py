@@ -18,7 +18,6 @@ from entrasync.ops.cycle import TenantRunResult, idempotency_key, result_rows, v
 from entrasync.ops.names import (
     PIPELINE_TAG,
     SYNC_TENANT_DEPLOYMENT,
-    key_safe,
     tenant_run_name,
     tenant_tag,
 )
@@ -79,7 +78,7 @@ def _result(tenant: str, child: FlowRun) -> TenantRunResult:
 def report(results: list[TenantRunResult], what: str) -> State:
     """A table of the children, and the parent's state: Failed when any tenant did not complete."""
     ok, message = verdict(results, what)
-    create_table_artifact(result_rows(results), key=key_safe(what), description=message[:500])
+    create_table_artifact(result_rows(results), key=what, description=message[:500])
     print(message)
     if ok:
         return Completed(message=message, data=[asdict(result) for result in results])

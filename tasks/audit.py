@@ -6,9 +6,11 @@ import duckdb
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
+from entrasync.errors import EntrasyncError
 from entrasync.sync.context import RunContext
 from entrasync.warehouse import audit, history, state
 from entrasync.warehouse.db import connect
+from entrasync.warehouse.history_chain import newest_link
 
 
 @task(name="start-run", cache_policy=NO_CACHE)
@@ -35,7 +37,10 @@ def finish_run(ctx: RunContext, status: str, error: str | None, wrote: bool) -> 
         audit.finish_run(con, ctx.run_id, status, error)
         try:
             history.export_run(con, ctx.run_id)
-        except (OSError, duckdb.Error) as exc:  # the sync is done; only its history copy is late
+            seq, digest = newest_link(history.audit_dir(), ctx.tenant)
+            get_run_logger().info("history manifest %d of tenant %s: sha256 %s",
+                                  seq, ctx.tenant, digest)  # fmt: skip
+        except (OSError, duckdb.Error, EntrasyncError) as exc:  # only the history copy is late
             get_run_logger().warning(
                 "analyst history not written for run %s (%s); write it later with "
                 "`entrasync history export --tenant %s`", ctx.run_id, exc, ctx.tenant,

@@ -9,20 +9,30 @@ from pathlib import Path
 import duckdb
 
 from entrasync.errors import EntrasyncError
-from entrasync.settings import data_dir
+from entrasync.tenant_names import check_tenant_name
+from entrasync.warehouse import paths
+from entrasync.warehouse.owner_only import private_file, private_folder
 
 SCHEMA_FILE = Path(__file__).with_name("schema.sql")
 
 
 def warehouse_path(tenant: str) -> Path:
-    """The per-tenant DuckDB file: only this tenant's run writes it."""
-    return data_dir() / "warehouse" / f"{tenant}.duckdb"
+    """The per-tenant DuckDB file: only this tenant's run writes it (made by `paths`)."""
+    return paths.warehouse_file(tenant)
 
 
 def connect(tenant: str, path: Path | None = None) -> duckdb.DuckDBPyConnection:
-    target = path or warehouse_path(tenant)
-    target.parent.mkdir(parents=True, exist_ok=True)
+    """The tenant's warehouse, created owner-only; `path` places it elsewhere (tests, bench)."""
+    check_tenant_name(tenant)
+    if path is None:
+        target = warehouse_path(tenant)
+        private_folder(target.parent, paths.data_root())
+    else:
+        target = path
+        private_folder(target.parent, target.parent)
     con = duckdb.connect(str(target))
+    for created in (target, target.with_name(target.name + ".wal")):
+        private_file(created)
     con.execute(SCHEMA_FILE.read_text())
     return con
 

@@ -1,7 +1,9 @@
-"""The analysts' DuckDB file (`data/audit.duckdb`): views over the history's Parquet files."""
+"""The analysts' views over the history's Parquet files: in `data/audit.duckdb` for any DuckDB
+client, and built afresh in memory for each `entrasync query` (see query_sandbox)."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from pathlib import Path
@@ -9,9 +11,10 @@ from pathlib import Path
 import duckdb
 
 from entrasync.errors import EntrasyncError
-from entrasync.settings import data_dir
+from entrasync.warehouse import paths
 from entrasync.warehouse.db import connect_memory
 from entrasync.warehouse.history import EXPORTS, audit_dir, sql_text, tables_with_files
+from entrasync.warehouse.owner_only import private_file, private_folder
 
 VIEWS_FILE = Path(__file__).with_name("history_views.sql")
 PARQUET_OPTIONS = (
@@ -21,21 +24,33 @@ FOLDER_COLUMNS = [("tenant", "VARCHAR"), ("date", "DATE")]
 
 
 def views_path() -> Path:
-    return data_dir() / "audit.duckdb"
+    return paths.views_file()
 
 
 def export_columns(table: str) -> list[tuple[str, str]]:
     """The columns (name, type) an export of `table` writes, from an empty warehouse."""
+    return every_export_columns()[table]
+
+
+@functools.cache
+def every_export_columns() -> dict[str, list[tuple[str, str]]]:
+    """Each exported table's columns, from one empty warehouse (they are the code's, not data)."""
+    found = {}
     with connect_memory() as con:
-        con.execute(
-            f"CREATE TEMP TABLE shape AS SELECT * FROM ({EXPORTS[table]}) LIMIT 0", {"run_id": ""}
-        )
-        return [(row[0], row[1]) for row in con.execute("DESCRIBE shape").fetchall()]
+        for table, select in EXPORTS.items():
+            con.execute(
+                f"CREATE OR REPLACE TEMP TABLE shape AS SELECT * FROM ({select}) LIMIT 0",
+                {"run_id": ""},
+            )
+            found[table] = [(row[0], row[1]) for row in con.execute("DESCRIBE shape").fetchall()]
+    return found
 
 
-def base_view(table: str, root: Path, has_files: bool) -> str:
+def base_view(table: str, location: str, has_files: bool) -> str:
+    """`location` is where DuckDB finds the history: a folder, or a file system's `proto://`."""
     if has_files:
-        files = sql_text(root / table / "tenant=*" / "date=*" / "*.parquet")
+        separator = "" if location.endswith("/") else "/"
+        files = sql_text(f"{location}{separator}{table}/tenant=*/date=*/*.parquet")
         source = f"read_parquet({files}, {PARQUET_OPTIONS})"
         return f"CREATE OR REPLACE VIEW {table} AS SELECT * FROM {source}"
     columns = export_columns(table)
@@ -56,15 +71,21 @@ def fingerprint(root: Path) -> str:
     })  # fmt: skip
 
 
-def build_views(path: Path | None = None, root: Path | None = None) -> Path:
-    """(Re)create every view in the analysts' file; returns its path."""
-    path, root = path or views_path(), root or audit_dir()
-    path.parent.mkdir(parents=True, exist_ok=True)
+def create_views(con: duckdb.DuckDBPyConnection, root: Path, location: str) -> None:
+    """Every view, in `con`, over the files under `root` as DuckDB reaches them at `location`."""
     with_files = set(tables_with_files(root))
+    for table in EXPORTS:
+        con.execute(base_view(table, location, table in with_files))
+    con.execute(VIEWS_FILE.read_text())
+
+
+def build_views(path: Path | None = None, root: Path | None = None) -> Path:
+    """(Re)create every view in the analysts' file (owner-only); returns its path."""
+    path, root = path or views_path(), root or audit_dir()
+    private_folder(path.parent, path.parent)
     with duckdb.connect(str(path)) as con:
-        for table in EXPORTS:
-            con.execute(base_view(table, root, table in with_files))
-        con.execute(VIEWS_FILE.read_text())
+        private_file(path)
+        create_views(con, root, str(root.resolve()))
         # What these views were built from: a later check rebuilds them when it changed.
         con.execute(
             "CREATE OR REPLACE TABLE views_built (fingerprint VARCHAR, built_at TIMESTAMPTZ)"
@@ -104,8 +125,8 @@ def open_views(path: Path | None = None, root: Path | None = None) -> duckdb.Duc
 
 
 def print_history_query(sql: str) -> None:
-    with open_views() as con:
-        try:
-            con.sql(sql).show(max_width=200, max_rows=200)
-        except duckdb.Error as exc:
-            raise EntrasyncError(f"query failed: {exc}") from exc
+    """`entrasync query`: the analyst's SQL over the history, read-only by construction."""
+    from entrasync.warehouse.query_sandbox import history_connection, print_rows
+
+    with history_connection() as con:
+        print_rows(con, sql)

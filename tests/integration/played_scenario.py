@@ -12,6 +12,7 @@ from entrasync.emulators.stack import EmulatorStack
 from entrasync.scenario.control import ControlSurface
 from entrasync.scenario.model import load_scenario
 from entrasync.scenario.runner import ScenarioRun, patched_environ
+from entrasync.warehouse.paths import warehouse_file
 
 
 class Played:
@@ -34,7 +35,7 @@ class Played:
         return self.run.last_run
 
     def warehouse(self) -> duckdb.DuckDBPyConnection:
-        path = self.workdir / "warehouse" / f"{self.tenant}.duckdb"
+        path = warehouse_file(self.tenant, self.workdir)
         return duckdb.connect(str(path), read_only=True)
 
     def emply_user(self, username: str) -> dict:

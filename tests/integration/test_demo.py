@@ -8,6 +8,8 @@ import sys
 import duckdb
 import pytest
 
+from entrasync.warehouse.paths import warehouse_file
+
 
 @pytest.mark.slow
 def test_demo_syncs_twice_and_second_sync_plans_zero_changes(tmp_path):
@@ -25,7 +27,7 @@ def test_demo_syncs_twice_and_second_sync_plans_zero_changes(tmp_path):
     assert rows["create_user"][0] > 100 and rows["link_user"][0] > 50
     assert all(second == 0 for _first, second in rows.values()), rows
     assert re.search(r"run status\s+completed\s+completed", done.stdout)
-    warehouse = tmp_path / "warehouse" / "demo.duckdb"
+    warehouse = warehouse_file("demo", tmp_path)
     assert str(warehouse) in done.stdout
     with duckdb.connect(str(warehouse), read_only=True) as con:
         applied = con.execute("SELECT count(*) FROM changes WHERE outcome = 'applied'").fetchone()

@@ -26,6 +26,7 @@ from entrasync.sync import extract
 from entrasync.sync.extract_mailboxes import extract_mailboxes
 from entrasync.sync.extract_photos import extract_photos
 from entrasync.warehouse.db import connect_memory
+from entrasync.warehouse.paths import warehouse_file
 
 SECRET, EMPLY_KEY, CLIENT_ID = "s3cret-mailboxes", "emply-key-mailboxes", "app-mailboxes"
 
@@ -89,7 +90,7 @@ class Platform:
 
     def warehouse(self) -> duckdb.DuckDBPyConnection:
         data_dir = Path(self.env["ENTRASYNC_DATA_DIR"])
-        return duckdb.connect(str(data_dir / "warehouse" / f"{self.name}.duckdb"))
+        return duckdb.connect(str(warehouse_file(self.name, data_dir)))
 
     def graph_events(self, upn: str) -> list[dict]:
         return self.control._call("GET", f"/graph/{self.name}/users/{upn}/events")

@@ -71,7 +71,7 @@ def test_each_table_lands_in_its_tenant_and_day_partition(tmp_path: Path) -> Non
         f"{table}/{day}/run-1.parquet"
         for table in ("runs", "changes", "validation_results", "entra_user_snapshots",
                       "emply_user_snapshots")
-    }  # fmt: skip
+    } | {"manifests/t/00000001.json"}  # fmt: skip
     assert written == {"changes": 3, "review_queue": 0, "validation_results": 1,
                        "entra_user_snapshots": 3, "emply_user_snapshots": 4, "runs": 1}  # fmt: skip
     [(tenant, status, applied)] = duckdb.sql(

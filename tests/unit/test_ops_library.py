@@ -6,9 +6,15 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from entrasync.errors import SettingsError
 from entrasync.ops.cycle import TenantRunResult, result_rows, verdict
 from entrasync.ops.failed_tenants import tenants_to_rerun
-from entrasync.ops.names import key_safe, tenant_artifact_key, tenant_slot_name
+from entrasync.ops.names import (
+    tenant_artifact_key,
+    tenant_run_name,
+    tenant_slot_name,
+    tenant_tag,
+)
 from entrasync.ops.run_report import change_table, outcome_markdown
 from entrasync.settings import CredentialRef, EmplySettings, TenantSettings
 from entrasync.warehouse.db import connect, connect_memory
@@ -39,23 +45,23 @@ def runs(name: str, *history: tuple[str, timedelta]) -> None:
 def warehouses(tmp_path, monkeypatch):
     monkeypatch.setenv("ENTRASYNC_DATA_DIR", str(tmp_path))
     minutes = timedelta(minutes=1)
-    runs("failed_now", ("completed", 90 * minutes), ("failed", 30 * minutes))
+    runs("failed-now", ("completed", 90 * minutes), ("failed", 30 * minutes))
     runs("blocked", ("blocked", 30 * minutes))
     runs("fixed", ("failed", 60 * minutes), ("completed", 30 * minutes))
-    runs("failed_long_ago", ("failed", 30 * 60 * minutes))
+    runs("failed-long-ago", ("failed", 30 * 60 * minutes))
     runs("killed", ("running", 120 * minutes))
-    runs("running_now", ("running", 5 * minutes))
+    runs("running-now", ("running", 5 * minutes))
     runs("disabled", ("failed", 30 * minutes))
-    names = ["failed_now", "blocked", "fixed", "failed_long_ago", "killed", "running_now", "never"]
+    names = ["failed-now", "blocked", "fixed", "failed-long-ago", "killed", "running-now", "never"]
     return [tenant(name) for name in names] + [tenant("disabled", enabled=False)]
 
 
 def test_reruns_latest_failed_blocked_or_crashed_in_the_window(warehouses):
     found = {t.tenant: t for t in tenants_to_rerun(warehouses, hours=24, now=NOW)}
     assert {name: t.status for name, t in found.items()} == {
-        "failed_now": "failed", "blocked": "blocked", "killed": "crashed"}  # fmt: skip
+        "failed-now": "failed", "blocked": "blocked", "killed": "crashed"}  # fmt: skip
     assert not any(t.allow_deactivations for t in found.values())
-    assert found["failed_now"].run_id == "failed_now-1"
+    assert found["failed-now"].run_id == "failed-now-1"
 
 
 def test_deactivations_allowed_only_for_blocked_tenants_and_only_when_asked(warehouses):
@@ -69,10 +75,21 @@ def test_window_and_tenant_filter(warehouses):
     assert [t.tenant for t in only] == ["blocked"]
 
 
-def test_names_are_safe_for_prefect():
-    assert key_safe("Fabrikam_EU") == "fabrikam-eu" and key_safe("a//b--c") == "a-b-c"
-    assert tenant_artifact_key("Nordic Ops") == "sync-nordic-ops"
-    assert tenant_slot_name("a/b<c") == "sync-tenant:a-b-c"
+def test_every_prefect_name_of_a_tenant_is_the_name_itself():
+    assert tenant_artifact_key("nordic-eu") == "sync-nordic-eu"
+    assert tenant_slot_name("nordic-eu") == "sync-tenant:nordic-eu"
+    assert tenant_run_name("nordic-eu") == "sync-nordic-eu"
+    assert tenant_tag("nordic-eu") == "tenant:nordic-eu"
+
+
+@pytest.mark.parametrize("name", ["Nordic_EU", "nordic eu", "a/b", "../x", "-a", "a" * 64, ""])
+@pytest.mark.parametrize(
+    "make", [tenant_artifact_key, tenant_slot_name, tenant_run_name, tenant_tag]
+)
+def test_a_name_that_is_not_a_dns_label_gets_no_prefect_name(name, make):
+    # Before: Nordic_EU, nordic-eu and "nordic eu" shared one artifact key, a/b and a-b one slot.
+    with pytest.raises(SettingsError, match="not a valid tenant name"):
+        make(name)
 
 
 def test_change_table_counts_outcomes_per_kind_findings_last():

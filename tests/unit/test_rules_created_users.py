@@ -2,7 +2,6 @@
 
 import json
 
-from entrasync.settings import WriteSwitches
 from rule_fixtures import (
     Given,
     calendar_window,
@@ -12,6 +11,8 @@ from rule_fixtures import (
     tenant_settings,
 )
 
+from entrasync.settings import WriteSwitches
+
 SHA = "c" * 64
 UPN = "nora@contoso.com"
 OID = f"oid-{UPN}"
@@ -20,7 +21,11 @@ OID = f"oid-{UPN}"
 def new_user(**settings) -> tuple[Given, object]:
     """nora is in scope in Entra and has no Emply user: this plan creates her."""
     given = Given().entra(
-        [entra_user(UPN, given_name="Nora", surname="Lind", display_name="Nora Lind", job_title="Chef")],
+        [
+            entra_user(
+                UPN, given_name="Nora", surname="Lind", display_name="Nora Lind", job_title="Chef"
+            )
+        ],  # fmt: skip
         {"Employee": [UPN]},
     )
     given.emply([], ["Employee"])

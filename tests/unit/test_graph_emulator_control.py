@@ -62,7 +62,7 @@ def test_add_user_defaults_follow_the_spec(control, tenant):
     assert state["accountEnabled"] is True
     assert state["userType"] == "Member"
     assert state["otherMails"] == []
-    assert state["onPremisesSyncEnabled"] is False
+    assert state["onPremisesSyncEnabled"] is None  # Graph's value for a cloud-only user
     assert state["mail"] is None
     assert state["groups"] == []
     assert state["calendars"] == {

@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from entrasync.emulators.graph.directory import TenantDirectory
+from entrasync.emulators.graph.mailbox import Mailbox
 
 
 def user_state(tenant: TenantDirectory, reference: str) -> dict[str, Any]:
@@ -18,7 +19,8 @@ def user_state(tenant: TenantDirectory, reference: str) -> dict[str, Any]:
     if user_id is None:
         return {"exists": False, "deleted": False}
     record = tenant.deleted_users[user_id] if deleted else tenant.users[user_id]
-    box = tenant.mailbox(user_id)
+    has_mailbox = tenant.has_mailbox(user_id)
+    box = tenant.mailbox(user_id) if has_mailbox else Mailbox()
     state: dict[str, Any] = {
         "exists": not deleted,
         "deleted": deleted,
@@ -36,6 +38,7 @@ def user_state(tenant: TenantDirectory, reference: str) -> dict[str, Any]:
         for calendar in box.calendars.values()
     }
     state["photo_sha256"] = hashlib.sha256(box.photo).hexdigest() if box.photo else None
+    state["mailbox"] = has_mailbox
     return state
 
 

@@ -34,12 +34,18 @@ def user_state(tenant: TenantDirectory, reference: str) -> dict[str, Any]:
             "canEdit": calendar["canEdit"],
             "isDefaultCalendar": calendar["isDefaultCalendar"],
             "events": len(box.events.get(calendar["id"], [])),
+            "event_ids": [event["id"] for event in box.events.get(calendar["id"], [])],
         }
         for calendar in box.calendars.values()
     }
     state["photo_sha256"] = hashlib.sha256(box.photo).hexdigest() if box.photo else None
     state["mailbox"] = has_mailbox
     return state
+
+
+def all_user_states(tenant: TenantDirectory) -> list[dict[str, Any]]:
+    """Every user, active and soft-deleted, as user_state shows it."""
+    return [user_state(tenant, user_id) for user_id in [*tenant.users, *tenant.deleted_users]]
 
 
 def groups_state(tenant: TenantDirectory) -> list[dict[str, Any]]:

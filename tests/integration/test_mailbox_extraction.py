@@ -281,3 +281,34 @@ def test_an_emply_event_is_created_once_when_a_run_dies_between_create_and_mark(
     pushed = [e for e in platform.emply_events(upn) if e["subject"] == "Appraisal"]
     assert len(pushed) == 1 and pushed[0]["entraEventId"] == platform.graph_events(upn)[0]["id"]
     assert platform.sync()["changes"].get("create_entra_event", 0) == 0
+
+
+def test_a_guest_without_a_mailbox_is_read_as_no_calendars_and_no_photo(stack, tmp_path):
+    """Graph answers a guest's calendars and photo with 404 MailboxNotEnabledForRESTAPI."""
+    platform = Platform(stack, tmp_path, "mailbox-guest")
+    platform.seed(2)
+    guest = platform.control.graph_op(
+        platform.name, "add_user", {"mail": "lee@fabrikam.com", "userType": "Guest"}
+    )["id"]
+    platform.control.graph_op(platform.name, "add_member", {"group": "Employee", "user": guest})
+    platform.control.emply_op(
+        platform.name, "add_user",
+        {"username": "lee@fabrikam.com", "email": "lee@fabrikam.com", "roles": ["Employee"]},
+    )  # fmt: skip
+    con = read_mailboxes(platform, sleeps=[])
+    reads = con.execute(
+        "SELECT status, error FROM mailbox_reads WHERE entra_object_id = ?", [guest]
+    ).fetchall()
+    assert reads == [
+        (404, "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
+    ]
+    assert con.execute(
+        "SELECT count(*) FROM entra_calendars WHERE entra_object_id = ?", [guest]
+    ).fetchone() == (0,)
+    assert con.execute(
+        "SELECT sha256 FROM entra_photos WHERE entra_object_id = ?", [guest]
+    ).fetchall() == [(None,)]
+    members = con.execute("SELECT count(DISTINCT entra_object_id) FROM entra_calendars").fetchone()[
+        0
+    ]
+    assert members == 2  # the members' mailboxes were read as usual

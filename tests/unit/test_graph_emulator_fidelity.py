@@ -209,3 +209,50 @@ def test_expand_of_an_unknown_relation_is_400(graph):
         error["message"]
         == "Could not find a property named 'friends' on type 'microsoft.graph.group'."
     )
+
+
+# ------------------------------------------------------------ the client on these answers
+def _client(stack):
+    from emulator_fixtures import CLIENT_ID, SECRET
+
+    from entrasync.connectors.graph import GraphClient
+
+    return GraphClient(
+        tenant_id=TENANT, client_id=CLIENT_ID, client_secret=SECRET,
+        authority_host=stack.login_url, graph_url=stack.graph_url, ca_bundle=stack.ca_file,
+    )  # fmt: skip
+
+
+def test_the_client_maps_null_on_premises_sync_enabled_to_a_null_column(stack, ids):
+    from entrasync.connectors.graph.models import entra_user_row
+
+    with _client(stack) as client:
+        rows = {row["id"]: row for row in map(entra_user_row, client.iter_users())}
+    assert rows[ids["megan"]]["on_premises_sync_enabled"] is None
+    assert rows[ids["ad"]]["on_premises_sync_enabled"] is True
+
+
+def test_a_refused_delete_is_recorded_failed_with_graphs_error(stack, control, ids):
+    """R7 never plans it (rules test); if a plan ever held it, Graph's 400 is the outcome."""
+    import json
+
+    from entrasync.sync.write_entra import write_entra_changes
+    from entrasync.warehouse.db import connect_memory
+
+    con = connect_memory()
+    con.execute(
+        "INSERT INTO runs (run_id, tenant, started_at, status, dry_run, allow_deactivations)"
+        " VALUES ('run-1', 't', now(), 'running', false, false)"
+    )
+    con.execute(
+        "INSERT INTO changes (run_id, change_id, kind, rule_id, emply_user_id, entra_object_id,"
+        " subject, after, reason, outcome, decided_at) VALUES ('run-1', 'd1',"
+        " 'delete_entra_user', 'R7', 'u-ad', ?, 'ad@contoso.com', ?, 'given', 'planned', now())",
+        [ids["ad"], json.dumps({"deleted": True})],
+    )
+    with _client(stack) as client:
+        counts = write_entra_changes(con, client, None, "t", "run-1")
+    assert counts == {"applied": 0, "failed": 1, "skipped": 0}
+    outcome, error = con.execute("SELECT outcome, error FROM changes").fetchone()
+    assert outcome == "failed" and "on-premises mastered Directory Sync objects" in error
+    assert control.get(f"/{TENANT}/users/ad@contoso.com").json()["exists"] is True

@@ -258,6 +258,35 @@ def test_events_in_the_window_are_refreshed_and_then_left_alone(stack, tmp_path)
     assert [e["subject"] for e in platform.emply_events(upn)] == ["Standup", "Review"]
 
 
+def test_a_user_created_in_a_run_gets_its_calendars_and_their_events_in_that_run(stack, tmp_path):
+    """No Emply user yet: create_user, add_calendar and set_events land in the same run."""
+    platform = Platform(stack, tmp_path, "mailbox-created")
+    upns = [f"new{i}@contoso.com" for i in range(2)]
+    platform.control.seed_graph(
+        platform.name,
+        [{"upn": upn, "mail": upn} for upn in upns],
+        [{"name": "Employee", "members": upns}],
+    )
+    platform.control.seed_emply(platform.name, [], [])
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0, tzinfo=None)
+    platform.control.graph_op(platform.name, "add_calendar", {"user": upns[0], "name": "Team"})
+    platform.control.graph_op(platform.name, "add_event", {
+        "user": upns[0], "subject": "Standup", "start": tomorrow.isoformat(),
+        "end": (tomorrow + timedelta(minutes=15)).isoformat()})  # fmt: skip
+    first = platform.sync()
+    assert first["status"] == "completed", first["error"]
+    assert {kind: first["changes"].get(kind) for kind in
+            ("create_user", "add_calendar", "set_events")} == {
+        "create_user": 2, "add_calendar": 3, "set_events": 1}  # fmt: skip
+    assert first["outcomes"]["set_events"] == {"applied": 1}
+    assert [e["subject"] for e in platform.emply_events(upns[0])] == ["Standup"]
+    calendars = platform.control.emply_user(platform.name, upns[0])["calendars"]
+    assert {name: c["enabled"] for name, c in calendars.items()} == {
+        "Calendar": True, "Team": False}  # fmt: skip
+    second = platform.sync()
+    assert sum(second["changes"].values()) == 0, second["changes"]
+
+
 @pytest.mark.slow
 def test_an_emply_event_is_created_once_when_a_run_dies_between_create_and_mark(stack, tmp_path):
     platform = Platform(stack, tmp_path, "mailbox-push-once")

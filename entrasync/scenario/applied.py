@@ -290,6 +290,10 @@ def check_unexplained(outcome: Outcome, changes: list[dict[str, Any]], sides: Si
             )
             kinds = touched.get((side, object_id), set())
             for fact, (read, allowed) in facts.items():
+                if fact != "exists" and read(was) != read(now) and not was.get("exists"):
+                    continue  # created: its first values are checked against the create
+                if fact != "exists" and not now.get("exists") and was.get("exists"):
+                    continue  # deleted: what it held went with it
                 if read(was) != read(now) and not kinds & set(allowed):
                     outcome.record(
                         f"{side} user {name} changed {fact} with no applied "

@@ -124,3 +124,9 @@ def test_events_counted_set_must_be_the_synced_events_in_the_window():
         "FAIL s · step 2 sync · applied set_events nora@contoso.com: events of 'Calendar' in "
         "the window: expected 2, got 1"
     ]
+
+
+def test_what_a_deleted_entra_user_held_goes_with_it_unremarked():
+    gone = entra(exists=False, deleted=True, groups=[])
+    delete = change("delete_entra_user", {"deleted": True})
+    assert lines([delete], {}, {}, {"oid-1": entra()}, {"oid-1": gone}) == []

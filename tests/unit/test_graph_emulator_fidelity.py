@@ -256,3 +256,12 @@ def test_a_refused_delete_is_recorded_failed_with_graphs_error(stack, control, i
     outcome, error = con.execute("SELECT outcome, error FROM changes").fetchone()
     assert outcome == "failed" and "on-premises mastered Directory Sync objects" in error
     assert control.get(f"/{TENANT}/users/ad@contoso.com").json()["exists"] is True
+
+
+def test_the_control_surface_lists_every_user_deleted_ones_too(control, ids):
+    op(control, "delete_user", upn="alex@contoso.com")
+    listed = {u["id"]: u for u in control.get(f"/{TENANT}/users").json()}
+    assert set(listed) == {ids[name] for name in ("megan", "alex", "guest", "ad")}
+    assert (listed[ids["alex"]]["exists"], listed[ids["alex"]]["deleted"]) == (False, True)
+    assert listed[ids["megan"]]["groups"] == ["Employee", "HR"]
+    assert listed[ids["megan"]]["calendars"]["Calendar"]["event_ids"] == []

@@ -71,9 +71,10 @@ def test_add_user_defaults_follow_the_spec(control, tenant):
             "canEdit": True,
             "isDefaultCalendar": True,
             "events": 0,
+            "event_ids": [],
         }
     }
-    assert state["photo_sha256"] is None
+    assert state["photo_sha256"] is None and state["mailbox"] is True
 
 
 def test_unknown_op_is_400_naming_it(control, tenant):

@@ -8,16 +8,17 @@
 
 DELETE FROM planned_calendar_events;
 
+-- A user create_user makes in this run (plan_users.created, Emply id still null) qualifies too:
+-- its calendars and their events arrive in the run that creates it.
 CREATE OR REPLACE TEMP TABLE calendar_users AS
 SELECT
-    l.emply_user_id,
-    l.entra_object_id,
+    u.emply_user_id,
+    u.entra_object_id,
     u.username,
     r.entra_object_id IS NOT NULL AS calendars_read
-FROM plan_links l
-JOIN stg_emply_users u ON u.user_id = l.emply_user_id
-JOIN stg_in_scope s ON s.entra_object_id = l.entra_object_id
-LEFT JOIN stg_calendars_read r ON r.entra_object_id = l.entra_object_id
+FROM plan_users u
+JOIN stg_in_scope s ON s.entra_object_id = u.entra_object_id
+LEFT JOIN stg_calendars_read r ON r.entra_object_id = u.entra_object_id
 WHERE (SELECT calendars_on FROM stg_calendar_window) AND u.active AND u.calendar_sync_enabled;
 
 -- The Entra calendars each qualifying user should have in Emply: those it can edit.

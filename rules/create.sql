@@ -1,7 +1,7 @@
 -- R2 Create: an in-scope Entra user with no linked or matching Emply user gets a new Emply user
 -- (username = UPN, e-mail = mail or UPN, names from Entra, roles = the mapped roles). When an
 -- employee with that e-mail has no user, the new user is created for that employee.
-INSERT INTO planned_changes
+CREATE OR REPLACE TEMP TABLE plan_creations AS
 WITH to_create AS (
     SELECT e.*, s.mapped_roles, s.groups
     FROM stg_in_scope s
@@ -22,6 +22,11 @@ free_employees AS (
     GROUP BY email_key
     HAVING count(*) = 1
 )
+SELECT c.*, f.employee_id
+FROM to_create c
+LEFT JOIN free_employees f ON f.email_key = coalesce(c.mail_key, c.upn_key);
+
+INSERT INTO planned_changes
 SELECT
     change_key('create_user', NULL, c.entra_object_id, NULL),
     'create_user', 'R2', NULL, c.entra_object_id, c.upn,
@@ -32,13 +37,31 @@ SELECT
         'first_name': c.given_name,
         'last_name': c.surname,
         'roles': c.mapped_roles,
-        'employee_id': f.employee_id,
+        'employee_id': c.employee_id,
         'entra_object_id': c.entra_object_id
     }),
     'R2: in scope through ' || array_to_string(c.groups, ', ')
         || ' and no Emply user is linked or matches'
-        || CASE WHEN f.employee_id IS NOT NULL
-                THEN '; created for employee ' || f.employee_id || ' with the same e-mail'
+        || CASE WHEN c.employee_id IS NOT NULL
+                THEN '; created for employee ' || c.employee_id || ' with the same e-mail'
                 ELSE '' END
-FROM to_create c
-LEFT JOIN free_employees f ON f.email_key = coalesce(c.mail_key, c.upn_key);
+FROM plan_creations c;
+
+-- The Emply users linked after this plan, as the rules after this one see them: the linked
+-- ones (plan_links) and the ones create_user makes. A created user gets every other change due
+-- to it (photo, calendars, events, write-back) in the same run: its Emply id is null here and
+-- known once create_user is written (the writer fills it in). It is active, has Emply's
+-- default calendar switch (on), no picture, and the roles and employee create_user gives it.
+CREATE OR REPLACE TEMP TABLE plan_users AS
+SELECT
+    l.emply_user_id, l.entra_object_id, u.username, u.active, u.calendar_sync_enabled,
+    u.photo_sha256, u.roles, u.has_profile, u.profile_employee_id, u.profile_archived,
+    false AS created
+FROM plan_links l
+JOIN stg_emply_users u ON u.user_id = l.emply_user_id
+UNION ALL
+SELECT
+    NULL, entra_object_id, upn, true, true,
+    NULL, mapped_roles, employee_id IS NOT NULL, employee_id, false,
+    true
+FROM plan_creations;

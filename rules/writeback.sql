@@ -20,14 +20,13 @@ FROM run_settings;
 CREATE OR REPLACE TEMP TABLE master_data_diffs AS
 WITH profiles AS (
     SELECT
-        l.emply_user_id, l.entra_object_id, u.username, e.upn, e.on_premises_sync_enabled,
+        u.emply_user_id, u.entra_object_id, u.username, e.upn, e.on_premises_sync_enabled,
         e.given_name, e.surname, e.display_name, e.job_title, e.department, e.mobile_phone,
         p.first_name AS p_first, p.last_name AS p_last, p.job_title AS p_job,
         p.department AS p_department, p.mobile_phone AS p_mobile
-    FROM plan_links l
-    JOIN stg_emply_users u ON u.user_id = l.emply_user_id
+    FROM plan_users u  -- a user create_user makes for an employee is written back at once
     JOIN stg_emply_employees p ON p.employee_id = u.profile_employee_id
-    JOIN stg_entra_users e ON e.entra_object_id = l.entra_object_id
+    JOIN stg_entra_users e ON e.entra_object_id = u.entra_object_id
     WHERE (SELECT may_update FROM writeback_switches) AND NOT u.profile_archived
 ),
 pairs AS (

@@ -387,3 +387,21 @@ def test_photo_digest_compares_case_insensitively_and_null_means_no_photo():
     expect = {"emply": {"users": {"m": {"photo_sha256": "abc"}, "n": {"photo_sha256": None}}}}
     assert lines_of(expect, None, emply) == []
     assert ABSENT.text == "<absent>"
+
+
+def test_a_sync_that_changes_a_system_without_counting_it_fails_its_step(tmp_path, scenario_stack):
+    """The runner's own check on every sync step: nothing changes that no applied change says."""
+    from entrasync.scenario.control import ControlSurface
+
+    def silent_sync(**kwargs: Any) -> dict[str, Any]:
+        with ControlSurface(scenario_stack.control_url, scenario_stack.ca_file) as control:
+            control.emply_op("tiny", "set_roles", {"user": "megan@contoso.com",
+                                                   "roles": ["Manager"]})  # fmt: skip
+        return {"run_id": "r1", "status": "completed", "changes": {}}
+
+    path = write_scenario(tmp_path, "  - sync: {}\n  - expect: {run: {status: completed}}\n")
+    result = run_scenario(path, scenario_stack, sync_tenant=silent_sync)
+    assert result.failures == [
+        "FAIL tiny · step 1 sync · emply user megan@contoso.com changed roles with no applied "
+        "set_roles or create_user: expected ['Employee'], got ['Manager']"
+    ]

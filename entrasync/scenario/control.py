@@ -59,6 +59,10 @@ class ControlSurface:
     def graph_user(self, tenant_id: str, upn: str) -> dict[str, Any]:
         return self._call("GET", f"/graph/{segment(tenant_id)}/users/{segment(upn)}")
 
+    def graph_users(self, tenant_id: str) -> list[dict[str, Any]]:
+        """Every user of the tenant, soft-deleted ones included, as graph_user shows one."""
+        return self._call("GET", f"/graph/{segment(tenant_id)}/users")
+
     # Emply side, keyed by customer
 
     def reset_emply(self, customer: str, api_key: str, roles: list[str | dict]) -> None:
@@ -73,6 +77,10 @@ class ControlSurface:
 
     def emply_user(self, customer: str, username: str) -> dict[str, Any]:
         return self._call("GET", f"/emply/{segment(customer)}/users/{segment(username)}")
+
+    def emply_users(self, customer: str) -> list[dict[str, Any]]:
+        """Every user of the customer, deleted ones included, as emply_user shows one."""
+        return self._call("GET", f"/emply/{segment(customer)}/users")
 
 
 def _reason(response: httpx.Response) -> str:

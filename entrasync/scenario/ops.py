@@ -31,7 +31,8 @@ ENTRA_ADD_USER = Fields(
         "accountEnabled": optional(Flag(), True),
         "userType": optional(Text(), "Member"),
         "otherMails": optional(TEXTS),
-        "onPremisesSyncEnabled": optional(Flag(), False),
+        # Not given: never synced from on-premises, which Graph says with null (not false).
+        "onPremisesSyncEnabled": optional(Flag()),
     }
 )
 

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from entrasync.scenario import report
+from entrasync.scenario.applied import Sides, applied_changes, check_applied
 from entrasync.scenario.control import ControlSurface, ControlSurfaceError
-from entrasync.scenario.expect import check_expect
+from entrasync.scenario.expect import Outcome, check_expect
 from entrasync.scenario.model import Scenario, Step, load_scenario
 from entrasync.scenario.tenants_file import (
     EMPLY_KEY_ENV,
@@ -159,6 +160,7 @@ class ScenarioRun:
         return True
 
     def sync(self, step: Step) -> bool:
+        before = self.snapshot()
         try:
             sync_tenant = self.sync_tenant or _flow_sync_tenant()
             summary = sync_tenant(
@@ -174,7 +176,22 @@ class ScenarioRun:
             self.fail(step.label, f"returned {type(summary).__name__}, expected a run summary")
             return False
         self.last_run = summary
+        self.check_applied(step, summary, before)
         return True
+
+    def snapshot(self) -> tuple[dict[str, dict], dict[str, dict]]:
+        """Every Emply user by user id and every Entra user by object id, as they are now."""
+        emply = {u["user_id"]: u for u in self.control.emply_users(self.customer)}
+        entra = {u["id"]: u for u in self.control.graph_users(self.graph_tenant)}
+        return emply, entra
+
+    def check_applied(self, step: Step, summary: dict[str, Any], before: tuple[dict, dict]) -> None:
+        """Each change the sync counted applied must show in its target; nothing else changed."""
+        emply_after, entra_after = self.snapshot()
+        sides = Sides(before[0], emply_after, before[1], entra_after)
+        outcome = check_applied(applied_changes(self.tenant_name, summary.get("run_id")), sides)
+        self.result.checks += outcome.checks
+        self.record_misses(step, outcome)
 
     def apply_ops(self, step: Step) -> bool:
         for index, op in enumerate(step.body):
@@ -196,6 +213,9 @@ class ScenarioRun:
             entra_user=lambda upn: self.control.graph_user(self.graph_tenant, upn),
         )
         self.result.checks += outcome.checks
+        self.record_misses(step, outcome)
+
+    def record_misses(self, step: Step, outcome: Outcome) -> None:
         for miss in outcome.misses:
             line = report.miss_line(self.scenario.name, step.label, miss)
             self.result.failures.append(

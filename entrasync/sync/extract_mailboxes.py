@@ -31,21 +31,26 @@ MAILBOX_TABLES = (
 )  # fmt: skip
 
 # Linked, active Emply users with calendar sync on whose Entra user is in scope: enabled and a
-# member of a connected group (entra_group_members holds only those groups' members).
+# member of a connected group (entra_group_members holds only those groups' members); plus the
+# in-scope Entra users no Emply user is linked to yet, whom this run may link or create (R9 is
+# then due in the same run).
 CALENDAR_USERS_SQL = """
 SELECT DISTINCT e.id
 FROM emply_users u
 JOIN entra_users e ON e.id = u.entra_object_id
 JOIN entra_group_members m ON m.member_id = e.id AND m.member_type = 'user'
 WHERE u.active AND u.calendar_sync_enabled AND e.account_enabled
-ORDER BY e.id
+UNION
+SELECT entra_object_id FROM entra_users_to_link
+ORDER BY 1
 """
 
-# Calendars whose events are synced: editable, and enabled in Emply or a new default calendar.
+# Calendars whose events are synced: editable, and enabled in Emply or a new default calendar
+# (a user not linked yet has only new ones).
 CALENDARS_WITH_EVENTS_SQL = """
-SELECT c.entra_object_id, c.calendar_id
+SELECT DISTINCT c.entra_object_id, c.calendar_id
 FROM entra_calendars c
-JOIN emply_users u ON u.entra_object_id = c.entra_object_id
+LEFT JOIN emply_users u ON u.entra_object_id = c.entra_object_id
 LEFT JOIN emply_calendars m ON m.user_id = u.user_id AND m.entra_calendar_id = c.calendar_id
 WHERE c.can_edit AND (m.enabled OR (m.calendar_id IS NULL AND c.is_default))
 ORDER BY ALL

@@ -14,7 +14,8 @@ from entrasync.sync import graph_batch
 from entrasync.warehouse.load import insert_rows
 
 # Linked Emply users without an employee profile (the warehouse's emply_user_profiles, as the
-# rules see it), whose Entra user exists.
+# rules see it), whose Entra user exists; plus the Entra users this run may link or create
+# (entra_users_to_link), whose photo is then due in the same run (Emply holds none for them).
 # With the photo last downloaded, the last check, and whether its metadata is read this run:
 # never checked; or its photo at the last check is not what Emply holds (copy it again); or
 # among the `?` others checked longest ago. The rest keep what their last check saw.
@@ -29,6 +30,10 @@ WITH candidates AS (
     LEFT JOIN entra_photo_seen s ON s.entra_object_id = e.id
     WHERE NOT EXISTS (SELECT 1 FROM emply_user_profiles p WHERE p.user_id = u.user_id)
     GROUP BY e.id
+    UNION ALL
+    SELECT t.entra_object_id, s.sha256 IS NOT NULL
+    FROM entra_users_to_link t
+    LEFT JOIN entra_photo_seen s USING (entra_object_id)
 ), due AS (
     SELECT
         c.entra_object_id,

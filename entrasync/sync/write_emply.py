@@ -30,7 +30,10 @@ def _create_user(client: EmplyClient, change: dict[str, Any]) -> dict[str, Any]:
         employee_id=target.get("employee_id"),
         external_id=target["entra_object_id"],
     )
-    return {"user_id": created["userId"]}
+    return {
+        "user_id": created["userId"],
+        "calendar_sync_enabled": created.get("calendarSyncEnabled", True),
+    }
 
 
 # The Emply user fields each update kind sets (EmplyClient.update_user keywords).
@@ -99,5 +102,57 @@ def write_emply_changes(
     todo = [c for c in pending if c["change_id"] not in earlier]
     for phase in sorted({_phase(c["kind"]) for c in todo}):
         changes = [c for c in todo if _phase(c["kind"]) == phase]
+        if phase > 0:
+            changes = for_created_users(con, log, run_id, changes)
         run_phase(con, log, changes, write, workers)
     return log.counts
+
+
+CALENDAR_KINDS = ("add_calendar", "remove_calendar", "set_events")
+
+
+def for_created_users(
+    con: duckdb.DuckDBPyConnection, log: OutcomeLog, run_id: str, changes: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Give the changes due to a user create_user made (no Emply id at plan time) that id.
+
+    The created user's id comes from its applied create_user (recorded once the first phase
+    ended); a change whose user was not created is skipped, never counted applied, and so is a
+    calendar change for a new user whose calendar sync Emply turned off.
+    """
+    waiting = [c for c in changes if c["emply_user_id"] is None and c["entra_object_id"]]
+    if not waiting:
+        return changes
+    rows = con.execute(
+        """
+        SELECT entra_object_id,
+               arg_max(json_extract_string(result, '$.user_id'), applied_at),
+               arg_max(coalesce(CAST(json_extract(result, '$.calendar_sync_enabled') AS BOOLEAN),
+                                true), applied_at)
+        FROM changes
+        WHERE kind = 'create_user' AND outcome = 'applied'
+          AND list_contains(?, entra_object_id)
+        GROUP BY entra_object_id
+        """,
+        [[c["entra_object_id"] for c in waiting]],
+    ).fetchall()
+    created = {entra_id: (user_id, sync_on) for entra_id, user_id, sync_on in rows if user_id}
+    ready, resolved = [c for c in changes if c not in waiting], []
+    for change in waiting:
+        user_id, calendar_sync_on = created.get(change["entra_object_id"], (None, True))
+        if user_id is None:
+            why = f"its create_user did not complete: {change['subject']} is not in Emply"
+            log.add(Outcome(change["change_id"], "skipped", why))
+        elif change["kind"] in CALENDAR_KINDS and not calendar_sync_on:
+            why = f"Emply created {change['subject']} with calendar sync off"
+            log.add(Outcome(change["change_id"], "skipped", why))
+        else:
+            change["emply_user_id"] = user_id
+            resolved.append((user_id, run_id, change["change_id"]))
+            ready.append(change)
+    log.flush()
+    if resolved:  # the audit names the user each change touched
+        con.executemany(
+            "UPDATE changes SET emply_user_id = ? WHERE run_id = ? AND change_id = ?", resolved
+        )
+    return ready

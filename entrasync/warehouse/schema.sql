@@ -81,6 +81,17 @@ FROM (
 )
 GROUP BY user_id;
 
+-- Enabled Entra users in a connected group (entra_group_members holds only those groups'
+-- members) that no Emply user is linked to yet: the users a run may link or create (R1, R2).
+-- Their mailboxes and photos are read with the linked users', so a user linked or created in a
+-- run gets its calendars and photo in that same run. A superset: the rules decide.
+CREATE VIEW IF NOT EXISTS entra_users_to_link AS
+SELECT DISTINCT e.id AS entra_object_id
+FROM entra_users e
+JOIN entra_group_members m ON m.member_id = e.id AND m.member_type = 'user'
+WHERE e.account_enabled
+  AND e.id NOT IN (SELECT entra_object_id FROM emply_users WHERE entra_object_id IS NOT NULL);
+
 CREATE TABLE IF NOT EXISTS emply_roles (
     role_id   VARCHAR,
     name      VARCHAR,
@@ -285,7 +296,7 @@ CREATE TABLE IF NOT EXISTS entra_events (
 );
 
 CREATE TABLE IF NOT EXISTS entra_photos (
-    entra_object_id  VARCHAR, -- a linked Entra user without an employee profile (R8)
+    entra_object_id  VARCHAR, -- an R8 candidate: linked without an employee profile, or to link
     media_etag       VARCHAR, -- Graph's @odata.mediaEtag; null: no photo
     content_type     VARCHAR, -- e.g. image/jpeg
     sha256           VARCHAR, -- hex SHA-256 of the photo bytes; null: no photo

@@ -259,6 +259,35 @@ def test_events_in_the_window_are_refreshed_and_then_left_alone(stack, tmp_path)
     assert [e["subject"] for e in platform.emply_events(upn)] == ["Standup", "Review"]
 
 
+def test_a_user_created_in_a_run_gets_its_calendars_and_their_events_in_that_run(stack, tmp_path):
+    """No Emply user yet: create_user, add_calendar and set_events land in the same run."""
+    platform = Platform(stack, tmp_path, "mailbox-created")
+    upns = [f"new{i}@contoso.com" for i in range(2)]
+    platform.control.seed_graph(
+        platform.name,
+        [{"upn": upn, "mail": upn} for upn in upns],
+        [{"name": "Employee", "members": upns}],
+    )
+    platform.control.seed_emply(platform.name, [], [])
+    tomorrow = (datetime.now(UTC) + timedelta(days=1)).replace(microsecond=0, tzinfo=None)
+    platform.control.graph_op(platform.name, "add_calendar", {"user": upns[0], "name": "Team"})
+    platform.control.graph_op(platform.name, "add_event", {
+        "user": upns[0], "subject": "Standup", "start": tomorrow.isoformat(),
+        "end": (tomorrow + timedelta(minutes=15)).isoformat()})  # fmt: skip
+    first = platform.sync()
+    assert first["status"] == "completed", first["error"]
+    assert {kind: first["changes"].get(kind) for kind in
+            ("create_user", "add_calendar", "set_events")} == {
+        "create_user": 2, "add_calendar": 3, "set_events": 1}  # fmt: skip
+    assert first["outcomes"]["set_events"] == {"applied": 1}
+    assert [e["subject"] for e in platform.emply_events(upns[0])] == ["Standup"]
+    calendars = platform.control.emply_user(platform.name, upns[0])["calendars"]
+    assert {name: c["enabled"] for name, c in calendars.items()} == {
+        "Calendar": True, "Team": False}  # fmt: skip
+    second = platform.sync()
+    assert sum(second["changes"].values()) == 0, second["changes"]
+
+
 @pytest.mark.slow
 def test_an_emply_event_is_created_once_when_a_run_dies_between_create_and_mark(stack, tmp_path):
     platform = Platform(stack, tmp_path, "mailbox-push-once")
@@ -282,3 +311,34 @@ def test_an_emply_event_is_created_once_when_a_run_dies_between_create_and_mark(
     pushed = [e for e in platform.emply_events(upn) if e["subject"] == "Appraisal"]
     assert len(pushed) == 1 and pushed[0]["entraEventId"] == platform.graph_events(upn)[0]["id"]
     assert platform.sync()["changes"].get("create_entra_event", 0) == 0
+
+
+def test_a_guest_without_a_mailbox_is_read_as_no_calendars_and_no_photo(stack, tmp_path):
+    """Graph answers a guest's calendars and photo with 404 MailboxNotEnabledForRESTAPI."""
+    platform = Platform(stack, tmp_path, "mailbox-guest")
+    platform.seed(2)
+    guest = platform.control.graph_op(
+        platform.name, "add_user", {"mail": "lee@fabrikam.com", "userType": "Guest"}
+    )["id"]
+    platform.control.graph_op(platform.name, "add_member", {"group": "Employee", "user": guest})
+    platform.control.emply_op(
+        platform.name, "add_user",
+        {"username": "lee@fabrikam.com", "email": "lee@fabrikam.com", "roles": ["Employee"]},
+    )  # fmt: skip
+    con = read_mailboxes(platform, sleeps=[])
+    reads = con.execute(
+        "SELECT status, error FROM mailbox_reads WHERE entra_object_id = ?", [guest]
+    ).fetchall()
+    assert reads == [
+        (404, "The mailbox is either inactive, soft-deleted, or is hosted on-premise.")
+    ]
+    assert con.execute(
+        "SELECT count(*) FROM entra_calendars WHERE entra_object_id = ?", [guest]
+    ).fetchone() == (0,)
+    assert con.execute(
+        "SELECT sha256 FROM entra_photos WHERE entra_object_id = ?", [guest]
+    ).fetchall() == [(None,)]
+    members = con.execute("SELECT count(DISTINCT entra_object_id) FROM entra_calendars").fetchone()[
+        0
+    ]
+    assert members == 2  # the members' mailboxes were read as usual

@@ -88,10 +88,13 @@ def test_added_calendars_show_in_export_and_control(emply: Emply) -> None:
         "entraCalendarId": "AAA-default",
     }
     assert (rows["Team"]["enabled"], rows["Team"]["canDisable"]) == (False, True)
-    assert emply.user()["calendars"] == {
-        "Calendar": {"enabled": True, "can_disable": False},
-        "Team": {"enabled": False, "can_disable": True},
-    }
+    shown = emply.user()["calendars"]
+    assert {name: (c["enabled"], c["can_disable"], c["entra_calendar_id"], c["events"])
+            for name, c in shown.items()} == {
+        "Calendar": (True, False, "AAA-default", []),
+        "Team": (False, True, "AAA-team", []),
+    }  # fmt: skip
+    assert shown["Team"]["id"] == rows["Team"]["calendarId"]
 
 
 def test_add_calendar_refuses(emply: Emply) -> None:

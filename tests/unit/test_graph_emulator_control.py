@@ -62,7 +62,7 @@ def test_add_user_defaults_follow_the_spec(control, tenant):
     assert state["accountEnabled"] is True
     assert state["userType"] == "Member"
     assert state["otherMails"] == []
-    assert state["onPremisesSyncEnabled"] is False
+    assert state["onPremisesSyncEnabled"] is None  # Graph's value for a cloud-only user
     assert state["mail"] is None
     assert state["groups"] == []
     assert state["calendars"] == {
@@ -71,9 +71,10 @@ def test_add_user_defaults_follow_the_spec(control, tenant):
             "canEdit": True,
             "isDefaultCalendar": True,
             "events": 0,
+            "event_ids": [],
         }
     }
-    assert state["photo_sha256"] is None
+    assert state["photo_sha256"] is None and state["mailbox"] is True
 
 
 def test_unknown_op_is_400_naming_it(control, tenant):

@@ -52,7 +52,9 @@ def test_create_user_is_201_shaped_like_graphs(graph, control, stack):
     assert "passwordProfile" not in body
     state = control.get(f"/{TENANT}/users/adelev@contoso.com").json()
     assert state["exists"] is True and state["id"] == body["id"]
-    assert state["calendars"]["Calendar"]["isDefaultCalendar"] is True
+    assert state["onPremisesSyncEnabled"] is None  # created in the cloud
+    # no licence is assigned through Graph, so there is no mailbox (no calendar, no photo)
+    assert state["mailbox"] is False and state["calendars"] == {}
 
 
 @pytest.mark.parametrize(

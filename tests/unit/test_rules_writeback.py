@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from rule_fixtures import Given, emply_user, entra_user, tenant_settings
 
 from entrasync.settings import WriteSwitches
@@ -168,6 +169,20 @@ def test_no_delete_once_gone_from_entra_or_for_on_premises_users():
     on_premises = megan_with_profile({"on_premises_sync_enabled": True}, archived=True)
     (finding,) = on_premises.plan(DELETE)
     assert finding["kind"] == "finding" and "delete" in finding["reason"]
+
+
+@pytest.mark.parametrize(
+    ("synced", "written"), [(None, True), (False, True), (True, False)]
+)  # Graph answers null for a user never synced from on-premises: that is a cloud user
+def test_write_back_reads_null_on_premises_sync_enabled_as_cloud_only(synced, written):
+    entra = {**ENTRA_NOW, "on_premises_sync_enabled": synced}
+    given = megan_with_profile(entra, first_name="Megan", last_name="Jordan", job_title="Boss",
+                               department="Sales", mobile_phone="+45 1111")  # fmt: skip
+    assert ("update_entra_user" in by_kind(given.plan(UPDATE))) is written
+    deleted = megan_with_profile({"on_premises_sync_enabled": synced}, archived=True)
+    kinds = by_kind(deleted.plan(DELETE))
+    assert ("delete_entra_user" in kinds) is written
+    assert ("finding" in kinds) is not written  # never sent, said instead
 
 
 def test_hybrid_tenants_plan_no_entra_writes():

@@ -81,3 +81,88 @@ def test_a_change_applied_by_an_unfinished_earlier_run_is_skipped():
     counts = write_emply.write_emply_changes(con, client, "t", "run-2", workers=2)
     assert counts == {"applied": 1, "failed": 0, "skipped": 1}
     assert [user for user, _, _ in client.calls] == ["u2"]
+
+
+class FakeEmplyWithMailboxes(FakeEmply):
+    """Creates users (username 'refused' fails), adds calendars and photos to them."""
+
+    def __init__(self, calendar_sync: bool = True) -> None:
+        super().__init__()
+        self.calendar_sync = calendar_sync
+
+    def create_user(self, **fields) -> dict:
+        if fields["username"] == "refused":
+            raise RuntimeError("409 Conflict")
+        super().create_user(**fields)
+        return {"userId": f"new-{fields['username']}", "calendarSyncEnabled": self.calendar_sync}
+
+    def add_calendar(self, user_id: str, **fields) -> dict:
+        self._record(user_id, {"add_calendar": fields["name"]})
+        return {"calendarId": f"cal-{fields['name']}"}
+
+    def set_photo(self, user_id: str, content: bytes, content_type: str) -> dict:
+        self._record(user_id, {"photo": content})
+        return {"photoSha256": "f" * 64}
+
+
+def _plan_rows(con, run_id: str, rows: list[tuple[str, str, str | None, str, dict]]) -> None:
+    """(change id, kind, emply user id, entra object id, after) rows as one run's plan."""
+    audit.start_run(con, run_id, "t", False, True)
+    con.execute("DELETE FROM planned_changes")
+    for change_id, kind, user, entra_id, after in rows:
+        con.execute(
+            "INSERT INTO planned_changes VALUES (?, ?, 'R8', ?, ?, ?, NULL, ?::JSON, 'r')",
+            [change_id, kind, user, entra_id, entra_id.removeprefix("oid-"), json.dumps(after)],
+        )
+    audit.record_plan(con, run_id)
+
+
+def _created_user_plan(con, username: str) -> None:
+    entra_id = f"oid-{username}"
+    con.execute("INSERT INTO entra_photo_content VALUES (?, ?, ?)", [entra_id, "f" * 64, b"jpg"])
+    calendar = {"entra_calendar_id": "c1", "name": "Team", "enabled": False, "can_disable": True}
+    _plan_rows(con, "run-1", [
+        ("create", "create_user", None, entra_id,
+         {"username": username, "email": username, "roles": [], "entra_object_id": entra_id}),
+        ("photo", "set_photo", None, entra_id, {"sha256": "f" * 64, "content_type": "image/png"}),
+        ("calendar", "add_calendar", None, entra_id, calendar),
+    ])  # fmt: skip
+
+
+def test_changes_due_to_a_created_user_are_written_to_it_in_the_same_run():
+    con = connect_memory()
+    _created_user_plan(con, "nora")
+    client = FakeEmplyWithMailboxes()
+    counts = write_emply.write_emply_changes(con, client, "t", "run-1", workers=2)
+    assert counts == {"applied": 3, "failed": 0, "skipped": 0}
+    assert [(user, fields) for user, _, fields in client.calls[1:]] == [
+        ("new-nora", {"add_calendar": "Team"}),  # plan order: add_calendar, set_photo
+        ("new-nora", {"photo": b"jpg"}),
+    ]
+    users = dict(con.execute("SELECT change_id, emply_user_id FROM changes").fetchall())
+    assert users == {"create": None, "photo": "new-nora", "calendar": "new-nora"}
+
+
+def test_changes_due_to_a_user_whose_create_failed_are_skipped_not_applied():
+    con = connect_memory()
+    _created_user_plan(con, "refused")
+    client = FakeEmplyWithMailboxes()
+    counts = write_emply.write_emply_changes(con, client, "t", "run-1", workers=2)
+    assert counts == {"applied": 0, "failed": 1, "skipped": 2}
+    rows = con.execute("SELECT change_id, outcome, error FROM changes ORDER BY ALL").fetchall()
+    assert rows == [
+        ("calendar", "skipped", "its create_user did not complete: refused is not in Emply"),
+        ("create", "failed", "409 Conflict"),
+        ("photo", "skipped", "its create_user did not complete: refused is not in Emply"),
+    ]
+    assert client.calls == []
+
+
+def test_calendar_changes_of_a_user_created_with_calendar_sync_off_are_skipped():
+    con = connect_memory()
+    _created_user_plan(con, "nora")
+    client = FakeEmplyWithMailboxes(calendar_sync=False)
+    counts = write_emply.write_emply_changes(con, client, "t", "run-1", workers=2)
+    assert counts == {"applied": 2, "failed": 0, "skipped": 1}
+    outcome = con.execute("SELECT outcome, error FROM changes WHERE change_id = 'calendar'")
+    assert outcome.fetchone() == ("skipped", "Emply created nora with calendar sync off")

@@ -14,6 +14,7 @@ from entrasync.emulators.emply import ops
 from entrasync.emulators.emply.calendars import calendar_events
 from entrasync.emulators.emply.errors import EmplyError
 from entrasync.emulators.emply.fields import Fields
+from entrasync.emulators.emply.models import User
 from entrasync.emulators.emply.registry import CustomerRegistry
 from entrasync.emulators.emply.rows import event_row
 from entrasync.emulators.emply.state import EXPORT_KINDS, CustomerState
@@ -73,7 +74,15 @@ def describe_user(registry: CustomerRegistry, request: Request, body: Any) -> tu
     user = state.find_user(username)
     if user is None:
         return 200, {"exists": False, "deleted": state.was_deleted(username)}
-    return 200, {
+    return 200, user_view(state, user)
+
+
+def user_view(state: CustomerState, user: User) -> dict[str, Any]:
+    """One user as the control surface shows it; a deleted one only says so."""
+    if user.deleted:
+        return {"exists": False, "deleted": True, "user_id": user.user_id,
+                "username": user.username}  # fmt: skip
+    return {
         "exists": True,
         "deleted": False,
         "user_id": user.user_id,
@@ -85,11 +94,32 @@ def describe_user(registry: CustomerRegistry, request: Request, body: Any) -> tu
         "entra_object_id": user.external_id,
         "calendar_sync_enabled": user.calendar_sync_enabled,
         "calendars": {
-            c.name: {"enabled": c.enabled, "can_disable": c.can_disable}
+            c.name: {
+                "enabled": c.enabled,
+                "can_disable": c.can_disable,
+                "id": c.calendar_id,
+                "entra_calendar_id": c.entra_calendar_id,
+                "events": [
+                    {
+                        "event_id": e.event_id,
+                        "source": e.source,
+                        "entra_event_id": e.entra_event_id,
+                        "start": e.start,
+                        "end": e.end,
+                    }
+                    for e in calendar_events(state, c)
+                ],  # fmt: skip
+            }
             for c in user.calendars.values()
         },
         "photo_sha256": user.photo.sha256 if user.photo else None,
     }
+
+
+def list_users(registry: CustomerRegistry, request: Request, body: Any) -> tuple[int, Any]:
+    """Every user, deleted ones included (the scenario runner's before/after snapshots)."""
+    state = registry.get(request.path_params["customer"])
+    return 200, [user_view(state, user) for user in state.users.values()]
 
 
 def list_user_events(registry: CustomerRegistry, request: Request, body: Any) -> tuple[int, Any]:
@@ -124,6 +154,7 @@ ROUTES: list[tuple[str, list[str], Handler]] = [
     ("/{customer}", ["PUT"], reset_customer),
     ("/{customer}/seed", ["POST"], seed_customer),
     ("/{customer}/ops", ["POST"], run_op),
+    ("/{customer}/users", ["GET"], list_users),
     ("/{customer}/users/{username}", ["GET"], describe_user),
     ("/{customer}/users/{username}/events", ["GET"], list_user_events),
     ("/{customer}/stats", ["GET"], customer_stats),

@@ -16,7 +16,7 @@ from entrasync.emulators.graph.ops import OpError, apply_op
 from entrasync.emulators.graph.pipeline import GraphPipeline
 from entrasync.emulators.graph.seed import seed
 from entrasync.emulators.graph.state import GraphState
-from entrasync.emulators.graph.views import groups_state, user_state
+from entrasync.emulators.graph.views import all_user_states, groups_state, user_state
 
 
 def _error(status: int, message: str) -> JSONResponse:
@@ -84,6 +84,10 @@ def create_control_app(state: GraphState, pipeline: GraphPipeline) -> Starlette:
             tenant = tenant_or_404(request.path_params["tenant"])
             return JSONResponse(user_state(tenant, request.path_params["upn"]))
 
+    async def get_users(request: Request) -> JSONResponse:
+        with state.lock:
+            return JSONResponse(all_user_states(tenant_or_404(request.path_params["tenant"])))
+
     async def get_user_events(request: Request) -> JSONResponse:
         with state.lock:
             tenant = tenant_or_404(request.path_params["tenant"])
@@ -133,6 +137,7 @@ def create_control_app(state: GraphState, pipeline: GraphPipeline) -> Starlette:
             Route("/{tenant}", put_tenant, methods=["PUT"]),
             Route("/{tenant}/seed", post_seed, methods=["POST"]),
             Route("/{tenant}/ops", post_op, methods=["POST"]),
+            Route("/{tenant}/users", get_users, methods=["GET"]),
             Route("/{tenant}/users/{upn}", get_user, methods=["GET"]),
             Route("/{tenant}/users/{upn}/events", get_user_events, methods=["GET"]),
             Route("/{tenant}/groups", get_groups, methods=["GET"]),

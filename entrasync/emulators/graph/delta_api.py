@@ -1,4 +1,4 @@
-"""Graph routes GET /users/delta and GET /groups/delta."""
+"""Graph routes GET /users/delta and GET /groups/delta, also in their function form delta()."""
 
 from __future__ import annotations
 
@@ -11,12 +11,13 @@ from entrasync.emulators.graph.delta import (
     start_round,
 )
 from entrasync.emulators.graph.messages import GraphError, GraphRequest, GraphResponse
-from entrasync.emulators.graph.odata import select_option
+from entrasync.emulators.graph.odata import reject_unrecognised, select_option
 from entrasync.emulators.graph.router import router
 from entrasync.emulators.graph.schema import GROUP_SELECTABLE, USER_SELECTABLE
 
 
 def _delta(request: GraphRequest, kind: str) -> GraphResponse:
+    reject_unrecognised(request)
     for unsupported in ("$filter", "$orderby", "$expand", "$top", "$search"):
         if request.option(unsupported) is not None:
             raise GraphError(
@@ -39,11 +40,14 @@ def _delta(request: GraphRequest, kind: str) -> GraphResponse:
     return start_round(request, DeltaQuery(kind=kind, selected=selected, since=None))
 
 
+# The function form `delta()` is how the CSDL binds it and what msgraph-sdk requests.
+@router.route("GET", "/users/delta()")
 @router.route("GET", "/users/delta")
 def users_delta(request: GraphRequest) -> GraphResponse:
     return _delta(request, "users")
 
 
+@router.route("GET", "/groups/delta()")
 @router.route("GET", "/groups/delta")
 def groups_delta(request: GraphRequest) -> GraphResponse:
     return _delta(request, "groups")

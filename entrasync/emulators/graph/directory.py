@@ -58,6 +58,9 @@ class TenantDirectory:
         self.members: dict[str, dict[str, None]] = {}  # group id -> member ids (ordered)
         self.member_of: dict[str, dict[str, None]] = {}  # member id -> group ids
         self.mailboxes: dict[str, Mailbox] = {}
+        # Members created through Graph (POST /users) have no licence, so no mailbox (guests
+        # never have one in this tenant); users added by ops and seeds have one.
+        self.unlicensed: set[str] = set()
         self.faults: list[Fault] = []
         # (kind, object id, member id or None) in order; delta tokens hold a position in it.
         self.change_log: list[tuple[str, str, str | None]] = []
@@ -148,8 +151,12 @@ class TenantDirectory:
         local, _, domain = mail.strip().partition("@")
         return f"{local}_{domain}#EXT#@{self.initial_domain}"
 
-    def create_user(self, props: Record, *, log: bool = True) -> Record:
-        """Add a user from Graph-named properties; defaults follow SPEC's add_user."""
+    def create_user(self, props: Record, *, log: bool = True, licensed: bool = True) -> Record:
+        """Add a user from Graph-named properties; defaults follow SPEC's add_user.
+
+        `onPremisesSyncEnabled` is null unless given: Graph's value for a user never synced
+        from on-premises. An unlicensed user (`licensed=False`) has no mailbox.
+        """
         user_type = props.get("userType") or "Member"
         upn = props.get("userPrincipalName")
         mail = props.get("mail")
@@ -185,7 +192,7 @@ class TenantDirectory:
             "preferredLanguage": None,
             "accountEnabled": True,
             "userType": user_type,
-            "onPremisesSyncEnabled": False,
+            "onPremisesSyncEnabled": None,
             "createdDateTime": now,
             "mailNickname": nickname,
             "proxyAddresses": [],
@@ -206,6 +213,8 @@ class TenantDirectory:
             record["proxyAddresses"] = [f"SMTP:{record['mail']}"]
         self.users[user_id] = record
         self.upn_index[upn.lower()] = user_id
+        if not licensed:
+            self.unlicensed.add(user_id)
         self._touch(USER_KIND if log else None, user_id)
         return record
 
@@ -378,6 +387,11 @@ class TenantDirectory:
         )
 
     # --------------------------------------------------------------- mailbox
+    def has_mailbox(self, user_id: str) -> bool:
+        """A guest (B2B) has no mailbox in this tenant, nor has an unlicensed member."""
+        record = self.users.get(user_id) or self.deleted_users.get(user_id) or {}
+        return record.get("userType") != "Guest" and user_id not in self.unlicensed
+
     def mailbox(self, user_id: str) -> Mailbox:
         """The user's mailbox, created on first use with the default calendar `Calendar`."""
         box = self.mailboxes.get(user_id)

@@ -11,9 +11,11 @@ from entrasync.emulators.graph.filters import GROUP_FILTERABLE, USER_FILTERABLE,
 from entrasync.emulators.graph.messages import GraphError, GraphRequest, GraphResponse
 from entrasync.emulators.graph.odata import (
     context_url,
+    eventual_consistency,
     fields_to_render,
     paged_response,
     project,
+    reject_unrecognised,
     reject_unsupported,
     select_option,
 )
@@ -27,6 +29,7 @@ from entrasync.emulators.graph.schema import (
     USER_SELECTABLE,
     USER_TYPE,
 )
+from entrasync.emulators.graph.shaping import expander, sorted_by_option
 
 USER_TYPE_NAME = "microsoft.graph.user"
 GROUP_TYPE_NAME = "microsoft.graph.group"
@@ -69,11 +72,15 @@ class _Listing:
     selectable: dict[str, str]
     defaults: tuple[str, ...]
     odata_type: str | None = None  # an `@odata.type` annotation on each single record
+    shaped: str | None = None  # "users" / "groups": $orderby and $expand apply
 
 
 DELETED_USER_DEFAULTS = (*USER_DEFAULT_PROPERTIES[:-1], "deletedDateTime", "id")
-_USERS = _Listing("users", USER_TYPE_NAME, USER_SELECTABLE, USER_DEFAULT_PROPERTIES)
-_GROUPS = _Listing("groups", GROUP_TYPE_NAME, GROUP_SELECTABLE, GROUP_DEFAULT_PROPERTIES)
+_USERS = _Listing("users", USER_TYPE_NAME, USER_SELECTABLE, USER_DEFAULT_PROPERTIES, shaped="users")
+_GROUPS = _Listing(
+    "groups", GROUP_TYPE_NAME, GROUP_SELECTABLE, GROUP_DEFAULT_PROPERTIES, shaped="groups"
+)
+_DELETED_GROUPS = _Listing("groups", GROUP_TYPE_NAME, GROUP_SELECTABLE, GROUP_DEFAULT_PROPERTIES)
 _DELETED_USERS = _Listing("users", USER_TYPE_NAME, USER_SELECTABLE, DELETED_USER_DEFAULTS)
 _DELETED_ITEM = _Listing(
     "directory/deletedItems", USER_TYPE_NAME, USER_SELECTABLE, DELETED_USER_DEFAULTS, USER_TYPE
@@ -86,11 +93,18 @@ def _page_of(
     """A page of the records `load` finds ($select is checked first), projected like Graph."""
     selected = select_option(request, listing.selectable, listing.type_name)
     names = fields_to_render(selected, listing.defaults)
+    records = load(request)
+    expand = None
+    if listing.shaped is not None:
+        records = sorted_by_option(request, records, listing.shaped, listing.selectable)
+        expand = expander(request, listing.shaped)
+
+    def render(record: Record) -> dict[str, Any]:
+        rendered = project(record, names)
+        return rendered if expand is None else {**rendered, **expand(record)}
+
     return paged_response(
-        request,
-        load(request),
-        lambda record: project(record, names),
-        context_url(request, listing.entity_set, selected),
+        request, records, render, context_url(request, listing.entity_set, selected)
     )
 
 
@@ -101,6 +115,9 @@ def _one(request: GraphRequest, listing: _Listing, record: Record) -> GraphRespo
     if listing.odata_type is not None:
         body["@odata.type"] = listing.odata_type
     body.update(project(record, fields_to_render(selected, listing.defaults)))
+    expand = expander(request, listing.shaped) if listing.shaped is not None else None
+    if expand is not None:
+        body.update(expand(record))
     return GraphResponse(200, body)
 
 
@@ -114,29 +131,31 @@ def _groups(request: GraphRequest) -> list[Record]:
 
 @router.route("GET", "/users")
 def list_users(request: GraphRequest) -> GraphResponse:
-    reject_unsupported(request, allowed_extra=("$filter",))
+    reject_unsupported(request, allowed_extra=("$filter", "$orderby", "$expand"))
     return _page_of(request, _USERS, _active_users)
 
 
 def _count(request: GraphRequest, total: int) -> GraphResponse:
-    if request.headers.get("consistencylevel", "").lower() != "eventual":
+    if not eventual_consistency(request):
         raise GraphError(400, "Request_BadRequest", "$count is not currently supported.")
     return GraphResponse(200, str(total).encode("ascii"), media_type="text/plain")
 
 
 @router.route("GET", "/users/$count")
 def count_users(request: GraphRequest) -> GraphResponse:
+    reject_unrecognised(request)
     return _count(request, len(_active_users(request)))
 
 
 @router.route("GET", "/groups/$count")
 def count_groups(request: GraphRequest) -> GraphResponse:
+    reject_unrecognised(request)
     return _count(request, len(_groups(request)))
 
 
 @router.route("GET", "/users/{user}")
 def get_user(request: GraphRequest) -> GraphResponse:
-    reject_unsupported(request)
+    reject_unsupported(request, allowed_extra=("$expand",))
     return _one(request, _USERS, find_user_or_404(request, request.path_params["user"]))
 
 
@@ -147,13 +166,13 @@ def _all_groups(request: GraphRequest) -> list[Record]:
 
 @router.route("GET", "/groups")
 def list_groups(request: GraphRequest) -> GraphResponse:
-    reject_unsupported(request, allowed_extra=("$filter",))
+    reject_unsupported(request, allowed_extra=("$filter", "$orderby", "$expand"))
     return _page_of(request, _GROUPS, _groups)
 
 
 @router.route("GET", "/groups/{id}")
 def get_group(request: GraphRequest) -> GraphResponse:
-    reject_unsupported(request)
+    reject_unsupported(request, allowed_extra=("$expand",))
     return _one(request, _GROUPS, group_or_404(request, request.path_params["id"]))
 
 
@@ -258,7 +277,7 @@ def list_deleted_users(request: GraphRequest) -> GraphResponse:
 def list_deleted_groups(request: GraphRequest) -> GraphResponse:
     # Security groups are deleted permanently, so there is never a deleted group to list.
     reject_unsupported(request)
-    return _page_of(request, _GROUPS, lambda _: [])
+    return _page_of(request, _DELETED_GROUPS, lambda _: [])
 
 
 @router.route("GET", "/directory/deletedItems/{id}")

@@ -186,6 +186,8 @@ def render_event(record: Record, zone_name: str, names: list[str] | None = None)
 
 def api_created_events(tenant: TenantDirectory, user_id: str) -> list[dict[str, Any]]:
     """Events the Graph API created for one user, with their calendar's name (control view)."""
+    if not tenant.has_mailbox(user_id):
+        return []
     box = tenant.mailbox(user_id)
     listed = []
     for calendar_id, events in box.events.items():

@@ -15,8 +15,27 @@ MAX_PAGE_SIZE = 999
 UNSUPPORTED_OPTIONS = ("$orderby", "$expand", "$search", "$skip", "$format", "$apply")
 
 
+# The query arguments Graph's directory routes recognise: OData system query options (v1.0
+# takes them only with the `$`) and ConsistencyLevel, the query-string twin of the header.
+RECOGNISED_ARGUMENTS = frozenset(
+    {"$select", "$filter", "$top", "$skip", "$skiptoken", "$deltatoken", "$count", "$orderby",
+     "$expand", "$search", "$format", "$apply", "consistencylevel"}
+)  # fmt: skip
+
+
+def reject_unrecognised(request: GraphRequest) -> None:
+    """An argument Graph does not know (`$foo`, or `select` without its `$`) is a 400."""
+    for key, _ in request.query:
+        if key.lower() not in RECOGNISED_ARGUMENTS:
+            raise GraphError(
+                400, "Request_BadRequest", f"Unrecognized query argument specified: '{key}'."
+            )
+
+
 def reject_unsupported(request: GraphRequest, allowed_extra: Sequence[str] = ()) -> None:
-    """Refuse options the emulator does not implement, instead of silently ignoring them."""
+    """Refuse unknown arguments as Graph does, and options the emulator does not implement
+    instead of silently ignoring them."""
+    reject_unrecognised(request)
     for name in UNSUPPORTED_OPTIONS + ("$filter",):
         if name in allowed_extra:
             continue
@@ -141,13 +160,19 @@ def context_url(request: GraphRequest, entity_set: str, selected: list[str] | No
     return f"{request.base_url}/$metadata#{entity_set}{suffix}"
 
 
+def eventual_consistency(request: GraphRequest) -> bool:
+    """ConsistencyLevel: eventual, as a header or as a query argument (Graph takes both)."""
+    level = request.headers.get("consistencylevel") or request.option("ConsistencyLevel") or ""
+    return level.lower() == "eventual"
+
+
 def count_requested(request: GraphRequest) -> bool:
     raw = request.option("$count")
     if raw is None:
         return False
     if raw.lower() not in ("true", "false"):
         raise GraphError(400, "BadRequest", f"Invalid value '{raw}' for query option '$count'.")
-    if raw.lower() == "true" and request.headers.get("consistencylevel", "").lower() != "eventual":
+    if raw.lower() == "true" and not eventual_consistency(request):
         raise GraphError(400, "Request_BadRequest", "$count is not currently supported.")
     return raw.lower() == "true"
 

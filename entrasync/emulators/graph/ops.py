@@ -86,6 +86,18 @@ def _user(tenant: TenantDirectory, op: str, arg: str, reference: Any) -> str:
     return user_id
 
 
+def _mailbox_user(tenant: TenantDirectory, op: str, reference: Any) -> str:
+    """A user with a mailbox: a guest or an unlicensed member has none to change."""
+    user_id = _user(tenant, op, "user", reference)
+    if not tenant.has_mailbox(user_id):
+        raise OpError(
+            400,
+            f"{op}: user {reference!r} has no mailbox (a guest, or created through Graph "
+            "without a licence)",
+        )
+    return user_id
+
+
 def _group(tenant: TenantDirectory, op: str, reference: Any) -> str:
     group_id = tenant.find_group(str(reference))
     if group_id is None:
@@ -204,7 +216,7 @@ def _calendar(tenant: TenantDirectory, op: str, user_id: str, name: Any) -> Reco
 def add_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     only_args("add_calendar", args, {"user", "name", "canEdit", "isDefault"})
     _require("add_calendar", args, "user", "name")
-    user_id = _user(tenant, "add_calendar", "user", args["user"])
+    user_id = _mailbox_user(tenant, "add_calendar", args["user"])
     can_edit, is_default = args.get("canEdit", True), args.get("isDefault", False)
     if not isinstance(can_edit, bool) or not isinstance(is_default, bool):
         raise OpError(400, "add_calendar: args 'canEdit' and 'isDefault' must be true or false")
@@ -227,7 +239,7 @@ def update_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     """Extension: change a calendar's canEdit (e.g. the share became read-only)."""
     only_args("update_calendar", args, {"user", "name", "canEdit"})
     _require("update_calendar", args, "user", "name")
-    user_id = _user(tenant, "update_calendar", "user", args["user"])
+    user_id = _mailbox_user(tenant, "update_calendar", args["user"])
     calendar = _calendar(tenant, "update_calendar", user_id, args["name"])
     if "canEdit" in args:
         if not isinstance(args["canEdit"], bool):
@@ -240,7 +252,7 @@ def update_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
 def remove_calendar(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     only_args("remove_calendar", args, {"user", "name"})
     _require("remove_calendar", args, "user", "name")
-    user_id = _user(tenant, "remove_calendar", "user", args["user"])
+    user_id = _mailbox_user(tenant, "remove_calendar", args["user"])
     calendar = _calendar(tenant, "remove_calendar", user_id, args["name"])
     if calendar["isDefaultCalendar"]:
         raise OpError(400, "remove_calendar: the default calendar cannot be removed")
@@ -256,7 +268,7 @@ def set_photo(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     _require("set_photo", args, "user")
     if "content" not in args:
         raise OpError(400, "set_photo: missing required arg 'content' (null removes the photo)")
-    user_id = _user(tenant, "set_photo", "user", args["user"])
+    user_id = _mailbox_user(tenant, "set_photo", args["user"])
     content = args["content"]
     tenant.mailbox(user_id).photo = None if content is None else str(content).encode("utf-8")
     tenant.touch_mailbox()
@@ -267,7 +279,7 @@ def add_event(tenant: TenantDirectory, args: dict[str, Any]) -> OpResult:
     """Extension: an event that exists in Microsoft 365 (made in Outlook, not by the sync)."""
     only_args("add_event", args, {"user", "calendar", "subject", "start", "end", "timeZone"})
     _require("add_event", args, "user", "subject", "start", "end")
-    user_id = _user(tenant, "add_event", "user", args["user"])
+    user_id = _mailbox_user(tenant, "add_event", args["user"])
     calendar = _calendar(tenant, "add_event", user_id, str(args.get("calendar") or "Calendar"))
     zone = str(args.get("timeZone") or "UTC")
     event = create_event(

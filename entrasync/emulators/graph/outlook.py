@@ -17,13 +17,27 @@ _PREFER_ZONE = re.compile(r'outlook\.timezone\s*=\s*"?([^",;]+)"?', re.IGNORECAS
 
 
 def mailbox_owner(request: GraphRequest) -> tuple[str, Record]:
-    """The active user whose mailbox the path names (id or UPN); 404 ErrorInvalidUser."""
+    """The active user whose mailbox the path names (id or UPN); 404 ErrorInvalidUser.
+
+    A user without a mailbox (a guest, an unlicensed member) answers 404
+    MailboxNotEnabledForRESTAPI, for calendars, events and the photo alike, as Graph does.
+    """
     reference = request.path_params["user"]
     tenant = request.tenant
     user_id = reference if reference in tenant.users else tenant.upn_index.get(reference.lower())
     if user_id is None:
         raise GraphError(404, "ErrorInvalidUser", f"The requested user '{reference}' is invalid.")
+    if not tenant.has_mailbox(user_id):
+        raise no_mailbox()
     return user_id, tenant.users[user_id]
+
+
+def no_mailbox() -> GraphError:
+    return GraphError(
+        404,
+        "MailboxNotEnabledForRESTAPI",
+        "The mailbox is either inactive, soft-deleted, or is hosted on-premise.",
+    )
 
 
 def preferred_zone(request: GraphRequest) -> str | None:

@@ -6,6 +6,7 @@ import hashlib
 from typing import Any
 
 from entrasync.emulators.graph.directory import TenantDirectory
+from entrasync.emulators.graph.mailbox import Mailbox
 
 
 def user_state(tenant: TenantDirectory, reference: str) -> dict[str, Any]:
@@ -18,7 +19,8 @@ def user_state(tenant: TenantDirectory, reference: str) -> dict[str, Any]:
     if user_id is None:
         return {"exists": False, "deleted": False}
     record = tenant.deleted_users[user_id] if deleted else tenant.users[user_id]
-    box = tenant.mailbox(user_id)
+    has_mailbox = tenant.has_mailbox(user_id)
+    box = tenant.mailbox(user_id) if has_mailbox else Mailbox()
     state: dict[str, Any] = {
         "exists": not deleted,
         "deleted": deleted,
@@ -32,11 +34,18 @@ def user_state(tenant: TenantDirectory, reference: str) -> dict[str, Any]:
             "canEdit": calendar["canEdit"],
             "isDefaultCalendar": calendar["isDefaultCalendar"],
             "events": len(box.events.get(calendar["id"], [])),
+            "event_ids": [event["id"] for event in box.events.get(calendar["id"], [])],
         }
         for calendar in box.calendars.values()
     }
     state["photo_sha256"] = hashlib.sha256(box.photo).hexdigest() if box.photo else None
+    state["mailbox"] = has_mailbox
     return state
+
+
+def all_user_states(tenant: TenantDirectory) -> list[dict[str, Any]]:
+    """Every user, active and soft-deleted, as user_state shows it."""
+    return [user_state(tenant, user_id) for user_id in [*tenant.users, *tenant.deleted_users]]
 
 
 def groups_state(tenant: TenantDirectory) -> list[dict[str, Any]]:

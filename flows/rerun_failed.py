@@ -7,7 +7,7 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, State
 
 from entrasync.ops.failed_tenants import TenantToRerun, tenants_to_rerun
-from entrasync.settings import default_tenants_file, load_tenants
+from entrasync.settings import default_tenants_file, read_tenants_file
 from flows.sync_all_tenants import report, start_tenant_runs, wait_for_tenant_runs
 
 
@@ -16,8 +16,10 @@ def find_failed_tenants(
     tenants_file: str | None, hours: float, allow_deactivations: bool, only: list[str] | None
 ) -> list[TenantToRerun]:
     """From each tenant's audit `runs`; deactivations only for blocked ones, only when asked."""
-    settings = load_tenants(tenants_file or default_tenants_file())
-    found = tenants_to_rerun(settings, hours, allow_deactivations, only)
+    read = read_tenants_file(tenants_file or default_tenants_file())
+    # a tenant whose entry is still invalid reruns too: its run records why it fails again
+    named = [*read.tenants, *(entry for entry in read.invalid if entry.name)]
+    found = tenants_to_rerun(named, hours, allow_deactivations, only)
     for tenant in found:
         allow = " with allow_deactivations" if tenant.allow_deactivations else ""
         print(f"rerun {tenant.tenant}{allow}: run {tenant.run_id} {tenant.status}: {tenant.error}")

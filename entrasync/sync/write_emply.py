@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
+from entrasync.sync.deadline import RunDeadline
 from entrasync.sync.write_calendars import MAILBOX_KINDS, write_mailbox_change
 from entrasync.sync.write_pool import OutcomeLog, run_phase
 from entrasync.warehouse import audit
@@ -74,6 +75,7 @@ def write_emply_changes(
     run_id: str,
     on_written: Callable[[int], None] | None = None,
     workers: int = WRITE_WORKERS,
+    deadline: RunDeadline | None = None,
 ) -> dict[str, int]:
     """Apply this run's pending Emply changes, `workers` at a time, one user's in order.
 
@@ -99,5 +101,7 @@ def write_emply_changes(
     todo = [c for c in pending if c["change_id"] not in earlier]
     for phase in sorted({_phase(c["kind"]) for c in todo}):
         changes = [c for c in todo if _phase(c["kind"]) == phase]
-        run_phase(con, log, changes, write, workers)
+        run_phase(con, log, changes, write, workers, stop=deadline.passed if deadline else bool)
+        if deadline:  # between writes is a safe point: what is left is skipped, for the rerun
+            deadline.check("every Emply write was made")
     return log.counts

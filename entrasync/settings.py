@@ -323,6 +323,7 @@ class InvalidEntry:
     name: str | None  # its name when that is a valid tenant name: it owns a warehouse then
     enabled: bool  # false only when the entry itself says `enabled: false`
     reason: str
+    given_name: str | None = None  # the `name` text as written, valid or not
 
     @property
     def label(self) -> str:
@@ -343,8 +344,10 @@ class TenantsFile:
             if tenant.name == name:
                 return tenant
         for entry in self.invalid:
-            if entry.name == name:
+            if entry.name is not None and entry.name == name:
                 raise TenantSettingsError(name, entry.reason)
+            if entry.given_name == name:  # no valid name: no warehouse to record a run in
+                raise SettingsError(entry.reason)
         raise SettingsError(f"{self.source}: no tenant named {name!r}")
 
 
@@ -414,6 +417,7 @@ def _invalid_entry(index: int, item: Any, reason: str) -> InvalidEntry:
         name=name if is_tenant_name(name) else None,
         enabled=raw.get("enabled") is not False,
         reason=reason,
+        given_name=name if isinstance(name, str) else None,
     )
 
 

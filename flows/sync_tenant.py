@@ -12,6 +12,7 @@ from entrasync.errors import SettingsError, TenantSettingsError
 from entrasync.settings import Endpoints, default_tenants_file, load_tenant
 from entrasync.sync.context import RunContext
 from entrasync.sync.deadline import RunDeadline
+from entrasync.user_error_logs import install_user_error_filter
 from tasks.artifacts import publish_run_artifacts, report_extract_progress
 from tasks.audit import finish_run, record_refused_run, start_run
 from tasks.concurrency import one_run_per_tenant
@@ -21,6 +22,8 @@ from tasks.plan import plan
 from tasks.validate import validate_inputs, validate_plan
 from tasks.write import write_emply
 from tasks.write_entra import write_entra
+
+install_user_error_filter()  # a bad setting or export is logged as its one line
 
 
 class TenantRunNotCompleted(Exception):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from entrasync.errors import EntrasyncError
 from entrasync.sync.context import RunContext
 from entrasync.sync.safety import deactivation_block_reason, emptied_read_reason
 from entrasync.validation import validate_inputs as inputs_suite
@@ -12,8 +13,8 @@ from entrasync.validation import validate_plan as plan_suite
 from entrasync.warehouse.db import connect
 
 
-class ValidationFailed(Exception):
-    """A suite failed: the run writes nothing."""
+class ValidationFailed(EntrasyncError):
+    """A suite failed: the run writes nothing (the message names what broke it)."""
 
 
 @task(name="validate-inputs", cache_policy=NO_CACHE)

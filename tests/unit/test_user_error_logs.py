@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 
 from entrasync.errors import SettingsError
 from entrasync.user_error_logs import UserErrorsWithoutTraceback, install_user_error_filter
@@ -12,8 +13,9 @@ def logged(error: Exception) -> logging.LogRecord:
     try:
         raise error
     except Exception:
-        record = logging.LogRecord("prefect.task_runs", logging.ERROR, __file__, 1, "failed",
-                                   None, exc_info=__import__("sys").exc_info())  # fmt: skip
+        record = logging.LogRecord(
+            "prefect.task_runs", logging.ERROR, __file__, 1, "failed", None, sys.exc_info()
+        )
     assert UserErrorsWithoutTraceback().filter(record)
     return record
 

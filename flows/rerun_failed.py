@@ -7,7 +7,8 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, State
 
 from entrasync.ops.failed_tenants import TenantToRerun, tenants_to_rerun
-from entrasync.settings import default_tenants_file, read_tenants_file
+from entrasync.settings import default_tenants_file
+from entrasync.tenants_file import read_tenants_file
 from flows.sync_all_tenants import report, start_tenant_runs, wait_for_tenant_runs
 
 

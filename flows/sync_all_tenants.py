@@ -29,7 +29,8 @@ from entrasync.ops.names import (
     tenant_run_name,
     tenant_tag,
 )
-from entrasync.settings import default_tenants_file, read_tenants_file
+from entrasync.settings import default_tenants_file
+from entrasync.tenants_file import read_tenants_file
 
 POLL_S = 2.0
 

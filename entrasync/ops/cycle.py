@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from entrasync.settings import InvalidEntry, TenantsFile
+from entrasync.tenants_file import InvalidEntry, TenantsFile
 
 OK_STATE_TYPES = ("COMPLETED",)  # Completed, and "Planned" for a dry run
 

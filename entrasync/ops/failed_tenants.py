@@ -14,7 +14,8 @@ from pathlib import Path
 
 import duckdb
 
-from entrasync.settings import InvalidEntry, TenantSettings
+from entrasync.settings import TenantSettings
+from entrasync.tenants_file import InvalidEntry
 from entrasync.warehouse.db import warehouse_path
 
 RERUN_STATUSES = ("failed", "blocked")

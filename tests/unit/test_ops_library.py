@@ -11,13 +11,8 @@ from entrasync.ops.cycle import TenantRunResult, result_rows, tenants_to_start, 
 from entrasync.ops.failed_tenants import tenants_to_rerun
 from entrasync.ops.names import key_safe, tenant_artifact_key, tenant_slot_name
 from entrasync.ops.run_report import change_table, outcome_markdown
-from entrasync.settings import (
-    CredentialRef,
-    EmplySettings,
-    InvalidEntry,
-    TenantSettings,
-    read_tenants_file,
-)
+from entrasync.settings import CredentialRef, EmplySettings, TenantSettings
+from entrasync.tenants_file import InvalidEntry, read_tenants_file
 from entrasync.warehouse.db import connect, connect_memory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)

@@ -4,7 +4,8 @@ import pytest
 import yaml
 
 from entrasync.errors import SettingsError, TenantSettingsError
-from entrasync.settings import load_tenant, load_tenants, read_tenants_file
+from entrasync.settings import load_tenant, load_tenants
+from entrasync.tenants_file import read_tenants_file
 
 GOOD = {
     "name": "acme",

@@ -9,7 +9,10 @@ from prefect.states import Completed, State
 from entrasync.ops.failed_tenants import TenantToRerun, tenants_to_rerun
 from entrasync.settings import default_tenants_file
 from entrasync.tenants_file import read_tenants_file
+from entrasync.user_error_logs import install_user_error_filter
 from flows.sync_all_tenants import report, start_tenant_runs, wait_for_tenant_runs
+
+install_user_error_filter()  # an unusable tenants file is logged as its one line
 
 
 @task(name="find-failed-tenants", cache_policy=NO_CACHE)
@@ -39,6 +42,7 @@ def rerun_failed_tenants(
     tenants_file: str | None = None,
     wait_minutes: float = 120,
 ) -> State:
+
     found = find_failed_tenants(tenants_file, hours, allow_deactivations, tenants)
     if not found:
         return Completed(message=f"rerun-failed-tenants: no failed tenant in the last {hours:g} h")

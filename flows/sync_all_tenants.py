@@ -31,8 +31,11 @@ from entrasync.ops.names import (
 )
 from entrasync.settings import default_tenants_file
 from entrasync.tenants_file import read_tenants_file
+from entrasync.user_error_logs import install_user_error_filter
 
 POLL_S = 2.0
+
+install_user_error_filter()  # an unusable tenants file is logged as its one line
 
 
 @task(name="start-tenant-runs", cache_policy=NO_CACHE)

@@ -6,6 +6,7 @@ import argparse
 import os
 import sys
 from datetime import date
+from typing import NoReturn
 
 os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 # A first start migrates a fresh SQLite file; on a busy 2-core machine that takes > 20 s.
@@ -139,8 +140,20 @@ def _validation(args: argparse.Namespace) -> int:
     return 0
 
 
+class OneLineParser(argparse.ArgumentParser):
+    """argparse, but a misused command says so in one line (usage is one `--help` away), and
+    no flag is guessed from its first letters (`--allow-deact` is refused, not a release)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        kwargs.setdefault("allow_abbrev", False)
+        super().__init__(*args, **kwargs)
+
+    def error(self, message: str) -> NoReturn:
+        self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="entrasync", description=__doc__)
+    parser = OneLineParser(prog="entrasync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
     demo = commands.add_parser("demo", help="emulators + demo tenant, synced twice")

@@ -19,3 +19,14 @@ class InputError(EntrasyncError):
 
 class PathError(EntrasyncError):
     """A path made from a tenant name would land outside its place in the data folder."""
+
+
+class TenantSettingsError(SettingsError):
+    """One tenant's own entry is invalid: that tenant fails alone, the others run."""
+
+    def __init__(self, tenant: str, reason: str) -> None:
+        super().__init__(reason)
+        self.tenant = tenant
+
+    def __reduce__(self):
+        return (type(self), (self.tenant, str(self)))

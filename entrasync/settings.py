@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
-
-import yaml
 
 from entrasync.errors import SettingsError
 from entrasync.tenant_names import check_tenant_name
@@ -19,6 +19,12 @@ DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 DEFAULT_EMPLY_URL = "https://api.emply.com/v1"
 # R8: photos re-read per run besides the never-checked and those Emply does not hold.
 DEFAULT_PHOTO_CHECKS_PER_RUN = 2000
+# A Retry-After longer than this fails the request like exhausted retries (the slot is freed).
+DEFAULT_RETRY_AFTER_CAP_S = 120
+# Below the 30-minute cycle: a run still going then stops at its next safe point, failed.
+DEFAULT_RUN_DEADLINE_MINUTES = 25
+# A verified domain as Entra lists it: dot-separated DNS labels.
+DOMAIN_NAME = re.compile(r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z0-9-]{2,63}")
 
 
 @dataclass(frozen=True)
@@ -89,6 +95,8 @@ class TenantSettings:
     enabled: bool = True
     calendar_window_days: int = 30
     photo_checks_per_run: int = DEFAULT_PHOTO_CHECKS_PER_RUN
+    retry_after_cap_s: float = DEFAULT_RETRY_AFTER_CAP_S
+    run_deadline_minutes: float = DEFAULT_RUN_DEADLINE_MINUTES
     source: str = ""
 
     @property
@@ -155,8 +163,7 @@ class _Reader:
         self.mapping: dict[str, Any] = mapping
 
     def fail(self, key: str, expected: str, got: Any) -> None:
-        shown = "nothing" if got is None else f"{type(got).__name__} {got!r}"
-        raise SettingsError(f"{self.source}: {key}: expected {expected}, got {shown}")
+        raise SettingsError(f"{self.source}: {key}: expected {expected}, got {shown(got)}")
 
     def key(self, name: str) -> str:
         return f"{self.path}.{name}" if self.path else name
@@ -189,20 +196,26 @@ class _Reader:
     def flag(self, name: str, default: bool) -> bool:
         return self.get(name, bool, "true or false", default)
 
-    def number(self, name: str, default: float) -> float:
-        value = self.get(name, (int, float), "a number >= 0", default)
-        if value < 0:
-            self.fail(self.key(name), "a number >= 0", value)
-        return value
+    def number(self, name: str, default: float, low: float, high: float) -> float:
+        """A finite number within [low, high]; true/false and NaN/inf are not numbers here."""
+        expected = f"a number from {low:g} to {high:g}"
+        value = self.get(name, (int, float), expected, default)
+        if not math.isfinite(value) or not low <= value <= high:
+            self.fail(self.key(name), expected, value)
+        return float(value)
 
-    def count(self, name: str, default: int) -> int:
-        value = self.get(name, int, "an integer >= 0", default)
-        if value < 0:
-            self.fail(self.key(name), "an integer >= 0", value)
+    def count(self, name: str, default: int, low: int = 0, high: int | None = None) -> int:
+        """A whole number (2.9 and 3.0 are refused, not truncated) within [low, high]."""
+        expected = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
+        value = self.get(name, int, expected, default)
+        if value < low or (high is not None and value > high):
+            self.fail(self.key(name), expected, value)
         return value
 
     def texts(self, name: str, default: Any = ...) -> tuple[str, ...]:
-        values = self.get(name, list, "a list of text", default)
+        values = self.get(name, list, "a non-empty list of text", default)
+        if not values:
+            self.fail(self.key(name), "a non-empty list of text", values)
         for index, value in enumerate(values):
             if not isinstance(value, str) or not value.strip():
                 self.fail(f"{self.key(name)}[{index}]", "text", value)
@@ -214,10 +227,22 @@ class _Reader:
         return _Reader(self.source, self.key(name), self.get(name, dict, "a mapping"))
 
 
+def shown(value: Any) -> str:
+    """A wrong value in an error line: its type and a short repr, never a whole structure."""
+    if value is None:
+        return "nothing"
+    if isinstance(value, dict | list):
+        kind = "mapping" if isinstance(value, dict) else "list"
+        return f"a {kind}" if value else f"an empty {kind}"
+    text = repr(value)
+    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
+
+
 TENANT_KEYS = {
     "name", "tenant_id", "client_id", "credential", "domains", "groups", "emply", "sync_roles",
     "sync_calendars", "transitive_groups", "hybrid", "write", "max_deactivations",
     "max_deactivation_percent", "enabled", "calendar_window_days", "photo_checks_per_run",
+    "retry_after_cap_seconds", "run_deadline_minutes",
 }  # fmt: skip
 
 
@@ -233,14 +258,26 @@ def _credential(reader: _Reader) -> CredentialRef:
     return CredentialRef(env=env, prefect_secret=block)
 
 
+def _domains(reader: _Reader) -> tuple[str, ...]:
+    domains = tuple(d.strip().lower() for d in reader.texts("domains"))
+    for index, domain in enumerate(domains):
+        if not DOMAIN_NAME.fullmatch(domain):
+            reader.fail(
+                reader.key(f"domains[{index}]"), "a domain name such as contoso.com", domain
+            )
+    return domains
+
+
 def _groups(reader: _Reader) -> tuple[GroupMapping, ...]:
-    raw = reader.get("groups", list, "a list of {group, role}")
+    raw = reader.get("groups", list, "a non-empty list of {group, role}")
+    if not raw:  # no connected group: nobody would be in scope, everyone would leave (R3)
+        reader.fail(reader.key("groups"), "a non-empty list of {group, role}", raw)
     mappings = []
     for index, item in enumerate(raw):
         entry = _Reader(reader.source, reader.key(f"groups[{index}]"), item)
         entry.allow_only({"group", "role"})
         mappings.append(GroupMapping(group=entry.text("group"), role=entry.text("role")))
-    names = [m.group.casefold() for m in mappings]
+    names = [m.group.strip().casefold() for m in mappings]
     for index, name in enumerate(names):
         if names.index(name) != index:
             raise SettingsError(
@@ -274,7 +311,7 @@ def parse_tenant(raw: Any, source: str, path: str) -> TenantSettings:
         tenant_id=reader.text("tenant_id"),
         client_id=reader.text("client_id"),
         credential=_credential(reader.child("credential")),
-        domains=tuple(d.strip().lower() for d in reader.texts("domains")),
+        domains=_domains(reader),
         groups=_groups(reader),
         emply=_emply(reader.child("emply"), name),
         sync_roles=reader.flag("sync_roles", True),
@@ -286,11 +323,17 @@ def parse_tenant(raw: Any, source: str, path: str) -> TenantSettings:
             create=write.flag("create", False),
             delete=write.flag("delete", False),
         ),
-        max_deactivations=int(reader.number("max_deactivations", 500)),
-        max_deactivation_percent=float(reader.number("max_deactivation_percent", 20)),
+        max_deactivations=reader.count("max_deactivations", 500),
+        max_deactivation_percent=reader.number("max_deactivation_percent", 20, 0, 100),
         enabled=reader.flag("enabled", True),
-        calendar_window_days=int(reader.number("calendar_window_days", 30)),
+        calendar_window_days=reader.count("calendar_window_days", 30, 1, 366),
         photo_checks_per_run=reader.count("photo_checks_per_run", DEFAULT_PHOTO_CHECKS_PER_RUN),
+        retry_after_cap_s=reader.number(
+            "retry_after_cap_seconds", DEFAULT_RETRY_AFTER_CAP_S, 1, 3600
+        ),
+        run_deadline_minutes=reader.number(
+            "run_deadline_minutes", DEFAULT_RUN_DEADLINE_MINUTES, 1, 1440
+        ),
         source=source,
     )
     if settings.hybrid and settings.any_write:
@@ -303,47 +346,20 @@ def parse_tenant(raw: Any, source: str, path: str) -> TenantSettings:
 
 
 def load_tenants(path: str | Path) -> list[TenantSettings]:
-    """All tenants of a tenants file, checked."""
-    source = str(path)
-    try:
-        raw = yaml.safe_load(Path(path).read_text())
-    except FileNotFoundError as exc:
-        raise SettingsError(f"{source}: file not found") from exc
-    except yaml.YAMLError as exc:
-        raise SettingsError(f"{source}: not valid YAML ({exc})") from exc
-    root = _Reader(source, "", raw)
-    root.allow_only({"tenants"})
-    items = root.get("tenants", list, "a list of tenants")
-    tenants = [parse_tenant(item, source, f"tenants[{i}]") for i, item in enumerate(items)]
-    _check_one_entra_tenant_per_platform(tenants, source)
-    return tenants
+    """All tenants of a tenants file that must be wholly valid (demo, benchmarks)."""
+    from entrasync.tenants_file import read_tenants_file  # it builds on parse_tenant above
 
-
-def _check_one_entra_tenant_per_platform(tenants: list[TenantSettings], source: str) -> None:
-    seen_names: dict[str, int] = {}
-    seen_platforms: dict[str, tuple[int, str]] = {}
-    for index, tenant in enumerate(tenants):
-        if tenant.name in seen_names:
-            raise SettingsError(
-                f"{source}: tenants[{index}].name: {tenant.name!r} is already used by "
-                f"tenants[{seen_names[tenant.name]}]"
-            )
-        seen_names[tenant.name] = index
-        platform = tenant.emply.customer
-        if platform in seen_platforms and seen_platforms[platform][1] != tenant.tenant_id:
-            raise SettingsError(
-                f"{source}: tenants[{index}].tenant_id: Emply platform {platform!r} is already "
-                f"synced with Entra tenant {seen_platforms[platform][1]!r} by "
-                f"tenants[{seen_platforms[platform][0]}]; one platform has exactly one Entra tenant"
-            )
-        seen_platforms.setdefault(platform, (index, tenant.tenant_id))
+    tenants_file = read_tenants_file(path)
+    if tenants_file.invalid:
+        raise SettingsError(tenants_file.invalid[0].reason)
+    return list(tenants_file.tenants)
 
 
 def load_tenant(path: str | Path, name: str) -> TenantSettings:
-    for tenant in load_tenants(path):
-        if tenant.name == name:
-            return tenant
-    raise SettingsError(f"{path}: no tenant named {name!r}")
+    """One tenant, whatever the other entries of its file hold."""
+    from entrasync.tenants_file import read_tenants_file
+
+    return read_tenants_file(path).tenant(name)
 
 
 def data_dir() -> Path:

@@ -7,8 +7,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.states import Completed, State
 
 from entrasync.ops.failed_tenants import TenantToRerun, tenants_to_rerun
-from entrasync.settings import default_tenants_file, load_tenants
+from entrasync.settings import default_tenants_file
+from entrasync.tenants_file import read_tenants_file
+from entrasync.user_error_logs import install_user_error_filter
 from flows.sync_all_tenants import report, start_tenant_runs, wait_for_tenant_runs
+
+install_user_error_filter()  # an unusable tenants file is logged as its one line
 
 
 @task(name="find-failed-tenants", cache_policy=NO_CACHE)
@@ -16,8 +20,10 @@ def find_failed_tenants(
     tenants_file: str | None, hours: float, allow_deactivations: bool, only: list[str] | None
 ) -> list[TenantToRerun]:
     """From each tenant's audit `runs`; deactivations only for blocked ones, only when asked."""
-    settings = load_tenants(tenants_file or default_tenants_file())
-    found = tenants_to_rerun(settings, hours, allow_deactivations, only)
+    read = read_tenants_file(tenants_file or default_tenants_file())
+    # a tenant whose entry is still invalid reruns too: its run records why it fails again
+    named = [*read.tenants, *(entry for entry in read.invalid if entry.name)]
+    found = tenants_to_rerun(named, hours, allow_deactivations, only)
     for tenant in found:
         allow = " with allow_deactivations" if tenant.allow_deactivations else ""
         print(f"rerun {tenant.tenant}{allow}: run {tenant.run_id} {tenant.status}: {tenant.error}")
@@ -36,6 +42,7 @@ def rerun_failed_tenants(
     tenants_file: str | None = None,
     wait_minutes: float = 120,
 ) -> State:
+
     found = find_failed_tenants(tenants_file, hours, allow_deactivations, tenants)
     if not found:
         return Completed(message=f"rerun-failed-tenants: no failed tenant in the last {hours:g} h")

@@ -14,16 +14,27 @@ from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.states import Completed, Failed, State
 
-from entrasync.ops.cycle import TenantRunResult, idempotency_key, result_rows, verdict
+from entrasync.ops.cycle import (
+    TenantRunResult,
+    idempotency_key,
+    result_rows,
+    tenants_to_start,
+    unstartable,
+    verdict,
+)
 from entrasync.ops.names import (
     PIPELINE_TAG,
     SYNC_TENANT_DEPLOYMENT,
     tenant_run_name,
     tenant_tag,
 )
-from entrasync.settings import default_tenants_file, load_tenants
+from entrasync.settings import default_tenants_file
+from entrasync.tenants_file import read_tenants_file
+from entrasync.user_error_logs import install_user_error_filter
 
 POLL_S = 2.0
+
+install_user_error_filter()  # an unusable tenants file is logged as its one line
 
 
 @task(name="start-tenant-runs", cache_policy=NO_CACHE)
@@ -91,8 +102,10 @@ def cycle_name() -> str:
 
 @flow(name="sync-all-tenants", flow_run_name=cycle_name, log_prints=True)
 def sync_all_tenants(tenants_file: str | None = None, wait_minutes: float = 120) -> State:
-    tenants = load_tenants(tenants_file or default_tenants_file())
-    enabled = {tenant.name: False for tenant in tenants if tenant.enabled}
+    # one bad entry fails alone: the others run (a file that is no tenants file stops here)
+    read = read_tenants_file(tenants_file or default_tenants_file())
+    enabled = dict.fromkeys(tenants_to_start(read), False)
     cycle = f"sync-all-tenants/{runtime.flow_run.scheduled_start_time.isoformat()}"
     started = start_tenant_runs(enabled, cycle, tenants_file)
-    return report(wait_for_tenant_runs(started, wait_minutes), "sync-all-tenants")
+    results = wait_for_tenant_runs(started, wait_minutes) + unstartable(read)
+    return report(results, "sync-all-tenants")

@@ -8,10 +8,13 @@ from prefect import flow, runtime
 from prefect.futures import wait
 from prefect.states import Completed, Failed, State
 
+from entrasync.errors import SettingsError, TenantSettingsError
 from entrasync.settings import Endpoints, default_tenants_file, load_tenant
 from entrasync.sync.context import RunContext
+from entrasync.sync.deadline import RunDeadline
+from entrasync.user_error_logs import install_user_error_filter
 from tasks.artifacts import publish_run_artifacts, report_extract_progress
-from tasks.audit import finish_run, start_run
+from tasks.audit import finish_run, record_refused_run, start_run
 from tasks.concurrency import one_run_per_tenant
 from tasks.extract import extract_emply, extract_entra
 from tasks.mailboxes import extract_mailboxes
@@ -19,6 +22,8 @@ from tasks.plan import plan
 from tasks.validate import validate_inputs, validate_plan
 from tasks.write import write_emply
 from tasks.write_entra import write_entra
+
+install_user_error_filter()  # a bad setting or export is logged as its one line
 
 
 class TenantRunNotCompleted(Exception):
@@ -45,30 +50,51 @@ def sync_tenant(
 
 
 def _sync(tenant: str, dry_run: bool, allow_deactivations: bool, tenants_file: str | None) -> State:
-    settings = load_tenant(tenants_file or default_tenants_file(), tenant)
-    ctx = RunContext(settings, _run_id(), Endpoints.from_env(), dry_run, allow_deactivations)
+    try:
+        settings = load_tenant(tenants_file or default_tenants_file(), tenant)
+    except TenantSettingsError as exc:  # its own entry is bad: it fails alone, recorded
+        summary = record_refused_run(
+            tenant, _run_id(), dry_run, allow_deactivations, f"SettingsError: {exc}"
+        )
+        publish_run_artifacts(summary)
+        return _final_state(summary)
+    except SettingsError as exc:  # no such tenant, or no usable file: no warehouse is its
+        return _final_state(_unrecorded(tenant, f"SettingsError: {exc}"))
+    deadline = RunDeadline.starting_now(settings.run_deadline_minutes)
+    ctx = RunContext(
+        settings, _run_id(), Endpoints.from_env(), dry_run, allow_deactivations, deadline
+    )
     start_run(ctx)
     status, error, wrote = "failed", None, False
     try:
         read_both_sides(ctx)
         extract_mailboxes(ctx)  # R8/R9; with calendar sync off it still reads Emply's
-        validate_inputs(ctx)
+        deadline.check("planning")  # a safe point: nothing planned, nothing written
+        emptied = validate_inputs(ctx)  # R4: a read emptied since the last run holds the run
         plan(ctx)
-        blocked = validate_plan(ctx)
+        blocked = "; ".join(filter(None, [emptied, validate_plan(ctx)])) or None
         if dry_run:
             status, error = "planned", blocked
         elif blocked:
             status, error = "blocked", blocked
         else:
+            deadline.check("writing")
             wrote = True
-            write_emply(ctx)
+            write_emply(ctx)  # between two writes is a safe point too
+            deadline.check("writing to Entra")
             write_entra(ctx)  # R7 and Emply-made events (R9)
             status = "completed"
     except Exception as exc:  # the run is recorded as failed with the reason, then reported
         error = f"{type(exc).__name__}: {exc}"
     summary = finish_run(ctx, status, error, wrote)
-    publish_run_artifacts(ctx, summary)
+    publish_run_artifacts(summary)
     return _final_state(summary)
+
+
+def _unrecorded(tenant: str, error: str) -> dict:
+    """The summary of a run that could not be tied to a tenant's warehouse."""
+    return {"tenant": tenant, "run_id": _run_id(), "status": "failed", "error": error,
+            "changes": {}, "outcomes": {}}  # fmt: skip
 
 
 def read_both_sides(ctx: RunContext) -> None:

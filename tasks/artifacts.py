@@ -27,25 +27,26 @@ _sides_read: dict[str, dict[str, str]] = {}  # run id -> side -> what was read
 
 
 @task(name="publish-artifacts", cache_policy=NO_CACHE)
-def publish_run_artifacts(ctx: RunContext, summary: dict[str, Any]) -> None:
+def publish_run_artifacts(summary: dict[str, Any]) -> None:
     """Table `sync-<tenant>` and markdown `sync-<tenant>-outcome`; never fails the run."""
-    key = tenant_artifact_key(ctx.tenant)
+    tenant, run_id = summary["tenant"], summary["run_id"]
+    key = tenant_artifact_key(tenant)
     with _progress_lock:  # an extraction that failed never reached 100 %
-        _progress_ids.pop(ctx.run_id, None)
-        _sides_read.pop(ctx.run_id, None)
+        _progress_ids.pop(run_id, None)
+        _sides_read.pop(run_id, None)
     try:
         create_table_artifact(
             change_table(summary["outcomes"]),
             key=key,
-            description=f"Tenant {ctx.tenant}: {summary['status']} — changes per kind and outcome",
+            description=f"Tenant {tenant}: {summary['status']} — changes per kind and outcome",
         )
-        with connect(ctx.tenant) as con:
+        with connect(tenant) as con:
             markdown = outcome_markdown(con, summary)
         create_markdown_artifact(
-            markdown, key=f"{key}-outcome", description=f"Tenant {ctx.tenant}: the run in words"
+            markdown, key=f"{key}-outcome", description=f"Tenant {tenant}: the run in words"
         )
     except Exception as exc:  # the sync itself is recorded; only its UI summary is missing
-        get_run_logger().warning("artifacts for tenant %s not published: %s", ctx.tenant, exc)
+        get_run_logger().warning("artifacts for tenant %s not published: %s", tenant, exc)
 
 
 def report_extract_progress(ctx: RunContext, side: str, done: str) -> None:

@@ -19,6 +19,35 @@ def start_run(ctx: RunContext) -> None:
         audit.start_run(con, ctx.run_id, ctx.tenant, ctx.dry_run, ctx.allow_deactivations)
 
 
+@task(name="record-refused-run", cache_policy=NO_CACHE)
+def record_refused_run(
+    tenant: str, run_id: str, dry_run: bool, allow_deactivations: bool, error: str
+) -> dict:
+    """A run whose tenant entry is invalid: recorded failed with the reason, nothing else done.
+
+    So the UI, the artifacts, the history and `rerun-failed` see it like any failed run.
+    """
+    with connect(tenant) as con:
+        audit.start_run(con, run_id, tenant, dry_run, allow_deactivations)
+        audit.finish_run(con, run_id, "failed", error)
+        _export_history(con, run_id, tenant)
+    return {"tenant": tenant, "run_id": run_id, "status": "failed", "error": error,
+            "changes": {}, "outcomes": {}}  # fmt: skip
+
+
+def _export_history(con: duckdb.DuckDBPyConnection, run_id: str, tenant: str) -> None:
+    """The run's history files and their manifest; the manifest's hash is logged off the storage."""
+    try:
+        history.export_run(con, run_id)
+        seq, digest = newest_link(history.audit_dir(), tenant)
+        get_run_logger().info("history manifest %d of tenant %s: sha256 %s", seq, tenant, digest)
+    except (OSError, duckdb.Error, EntrasyncError) as exc:  # only the history copy is late
+        get_run_logger().warning(
+            "analyst history not written for run %s (%s); write it later with "
+            "`entrasync history export --tenant %s`", run_id, exc, tenant,
+        )  # fmt: skip
+
+
 @task(name="audit", cache_policy=NO_CACHE)
 def finish_run(ctx: RunContext, status: str, error: str | None, wrote: bool) -> dict:
     """Close the run: skip what was not written, refresh state, return the run summary.
@@ -35,16 +64,7 @@ def finish_run(ctx: RunContext, status: str, error: str | None, wrote: bool) -> 
         if wrote:
             state.refresh_links(con, ctx.run_id)
         audit.finish_run(con, ctx.run_id, status, error)
-        try:
-            history.export_run(con, ctx.run_id)
-            seq, digest = newest_link(history.audit_dir(), ctx.tenant)
-            get_run_logger().info("history manifest %d of tenant %s: sha256 %s",
-                                  seq, ctx.tenant, digest)  # fmt: skip
-        except (OSError, duckdb.Error, EntrasyncError) as exc:  # only the history copy is late
-            get_run_logger().warning(
-                "analyst history not written for run %s (%s); write it later with "
-                "`entrasync history export --tenant %s`", ctx.run_id, exc, ctx.tenant,
-            )  # fmt: skip
+        _export_history(con, ctx.run_id, ctx.tenant)
         return {
             "tenant": ctx.tenant,
             "run_id": ctx.run_id,

@@ -5,23 +5,29 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
+from entrasync.errors import EntrasyncError
 from entrasync.sync.context import RunContext
-from entrasync.sync.safety import deactivation_block_reason
+from entrasync.sync.safety import deactivation_block_reason, emptied_read_reason
 from entrasync.validation import validate_inputs as inputs_suite
 from entrasync.validation import validate_plan as plan_suite
 from entrasync.warehouse.db import connect
 
 
-class ValidationFailed(Exception):
-    """A suite failed: the run writes nothing."""
+class ValidationFailed(EntrasyncError):
+    """A suite failed: the run writes nothing (the message names what broke it)."""
 
 
 @task(name="validate-inputs", cache_policy=NO_CACHE)
-def validate_inputs(ctx: RunContext) -> None:
+def validate_inputs(ctx: RunContext) -> str | None:
+    """None when the inputs may be planned; the R4 reason when a read came back emptied (the
+    run plans, so the operator can check it, and ends blocked); raises otherwise."""
     with connect(ctx.tenant) as con:
-        outcome = inputs_suite(con, ctx.run_id)
-    if not outcome.success:
-        raise ValidationFailed("validation of the inputs failed: " + "; ".join(outcome.failures))
+        outcome = inputs_suite(con, ctx.run_id, ctx.allow_deactivations)
+    if outcome.success:
+        return None
+    if outcome.only_emptied_reads:
+        return emptied_read_reason(outcome.emptied_reads)
+    raise ValidationFailed("validation of the inputs failed: " + "; ".join(outcome.failures))
 
 
 @task(name="validate-plan", cache_policy=NO_CACHE)

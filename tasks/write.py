@@ -34,4 +34,5 @@ def write_emply(ctx: RunContext) -> dict[str, int]:
             ctx.run_id,
             on_written=_crash_after(int(crash_after)) if crash_after else None,
             workers=1 if crash_after else WRITE_WORKERS,  # the kill lands after exactly N writes
+            deadline=ctx.deadline,
         )

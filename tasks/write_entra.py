@@ -19,6 +19,8 @@ def write_entra(ctx: RunContext) -> dict[str, int]:
         graph_client(ctx, graph_request_hook()) as graph,
         emply_client(ctx) as emply,
     ):
-        counts = write_entra_changes(con, graph, emply, ctx.tenant, ctx.run_id)
+        counts = write_entra_changes(
+            con, graph, emply, ctx.tenant, ctx.run_id, deadline=ctx.deadline
+        )
     get_run_logger().info("Entra writes: %s", counts)
     return counts

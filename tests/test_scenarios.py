@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 import yaml
 
+from entrasync.errors import SettingsError
 from entrasync.scenario import ScenarioResult, run_files, run_scenario
 from entrasync.scenario.expect import ABSENT, check_expect
 from entrasync.scenario.report import miss_line
@@ -220,6 +221,25 @@ def test_a_sync_that_raises_fails_its_step_and_stops_the_scenario(tmp_path, scen
     )
     assert result.failures == ["FAIL tiny · step 1 sync · raised RuntimeError: Graph said no"]
     assert result.checks == 0
+
+
+def test_a_settings_error_raised_by_the_sync_is_a_failed_run_the_expect_can_check(
+    tmp_path, scenario_stack
+):
+    path = write_scenario(
+        tmp_path,
+        "  - sync: {}\n"
+        "  - expect: {run: {status: failed, changes: {link_user: 0}}}\n"
+        "  - sync: {}\n"
+        "  - expect: {run: {status: completed}}\n",
+    )
+    error = SettingsError("tenants.yaml: tenants[0].groups: expected a non-empty list")
+    result = run_scenario(path, scenario_stack, sync_tenant=FakeSync(error=error))
+    assert result.failures == [
+        "FAIL tiny · step 4 expect · run.status: expected 'completed', got 'failed' (error: "
+        "SettingsError: tenants.yaml: tenants[0].groups: expected a non-empty list)"
+    ]
+    assert result.checks == 3
 
 
 def test_secrets_never_reach_the_output(tmp_path, scenario_stack):

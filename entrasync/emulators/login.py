@@ -13,6 +13,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from entrasync.emulators.graph.state import GraphState
+from entrasync.emulators.login_faults import LoginFaults, apply_fault
 
 GRAPH_DEFAULT_SCOPE = "https://graph.microsoft.com/.default"
 MULTI_TENANT_SEGMENTS = {"common", "organizations", "consumers"}
@@ -123,8 +124,10 @@ def _basic_credentials(request: Request) -> tuple[str | None, str | None]:
     return client_id, secret
 
 
-def create_login_app(state: GraphState) -> Starlette:
-    """The authority app; tenants, client credentials and token lifetime come from `state`."""
+def create_login_app(state: GraphState, faults: LoginFaults | None = None) -> Starlette:
+    """The authority app; tenants, client credentials and token lifetime come from `state`,
+    injected faults of token requests from `faults` (the control surface's `/login`)."""
+    faults = faults or LoginFaults()
 
     async def discovery(request: Request) -> JSONResponse:
         tenant_key = request.path_params["tenant"]
@@ -178,6 +181,12 @@ def create_login_app(state: GraphState) -> Starlette:
         tenant = state.find_tenant(tenant_key)
         if tenant is None:
             return _tenant_not_found(request, tenant_key)
+        injected = await apply_fault(faults.take(tenant.tenant_id))
+        if injected is not None:
+            status, error, code, message, headers = injected
+            answer = aad_error(request, status, error, code, message)
+            answer.headers.update(headers)
+            return answer
         if not grant_type:
             return aad_error(
                 request, 400, "invalid_request", 900144,

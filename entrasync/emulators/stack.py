@@ -22,6 +22,7 @@ from entrasync.emulators.certs import (
 )
 from entrasync.emulators.graph import GraphConfig, GraphEmulator
 from entrasync.emulators.login import create_login_app
+from entrasync.emulators.login_faults import LoginFaults, create_login_control_app
 
 SERVER_NAMES = ("login", "graph", "emply", "control")
 STARTUP_TIMEOUT_S = 15.0
@@ -84,6 +85,7 @@ class EmulatorStack:
             GraphConfig(latency_ms=latency_ms, token_lifetime_s=token_lifetime_s)
         )
         self.emply = None
+        self.login_faults = LoginFaults()
         self.certs: CertificateFiles | None = None
         self._servers: list[_ServerThread] = []
         self.login_url = self.graph_url = self.emply_url = self.control_url = ""
@@ -97,10 +99,11 @@ class EmulatorStack:
             routes=[
                 Mount("/graph", app=self.graph.control_app),
                 Mount("/emply", app=self.emply.control_app),
+                Mount("/login", app=create_login_control_app(self.login_faults)),
             ]
         )
         return {
-            "login": create_login_app(self.graph.state),
+            "login": create_login_app(self.graph.state, self.login_faults),
             "graph": self.graph.api_app,
             "emply": self.emply.api_app,
             "control": control,

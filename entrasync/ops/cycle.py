@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from entrasync.tenants_file import InvalidEntry, TenantsFile
+
 OK_STATE_TYPES = ("COMPLETED",)  # Completed, and "Planned" for a dry run
 
 
@@ -20,6 +22,23 @@ class TenantRunResult:
     @property
     def ok(self) -> bool:
         return self.state_type in OK_STATE_TYPES
+
+
+def tenants_to_start(tenants_file: TenantsFile) -> list[str]:
+    """The enabled tenants of a cycle: valid ones, and named ones whose entry is invalid (their
+    run records the failure in their own warehouse, so the UI, history and reruns see it)."""
+    names = [tenant.name for tenant in tenants_file.tenants if tenant.enabled]
+    names += [entry.name for entry in tenants_file.invalid if entry.name and entry.enabled]
+    return sorted(set(names))
+
+
+def unstartable(tenants_file: TenantsFile) -> list[TenantRunResult]:
+    """Entries without a valid name own no warehouse and get no run: listed failed, with why."""
+    return [_not_started(entry) for entry in tenants_file.invalid if entry.name is None]
+
+
+def _not_started(entry: InvalidEntry) -> TenantRunResult:
+    return TenantRunResult(entry.label, "(not started)", "", "Failed", "FAILED", entry.reason)
 
 
 def idempotency_key(cycle: str, tenant: str) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 import duckdb
 
 from entrasync.settings import TenantSettings
+from entrasync.tenants_file import InvalidEntry
 from entrasync.warehouse.db import warehouse_path
 
 RERUN_STATUSES = ("failed", "blocked")
@@ -50,7 +51,7 @@ def latest_run(path: Path, since: datetime) -> tuple | None:
 
 
 def tenants_to_rerun(
-    tenants: list[TenantSettings],
+    tenants: list[TenantSettings | InvalidEntry],
     hours: float,
     allow_deactivations: bool = False,
     only: list[str] | None = None,
@@ -61,7 +62,7 @@ def tenants_to_rerun(
     since = now - timedelta(hours=hours)
     found = []
     for tenant in tenants:
-        if not tenant.enabled or (only and tenant.name not in only):
+        if not tenant.name or not tenant.enabled or (only and tenant.name not in only):
             continue
         path = warehouse_path(tenant.name)
         run = latest_run(path, since) if path.exists() else None

@@ -24,6 +24,17 @@ ACTION = {
 }
 
 
+RELEASED = (
+    "**Released:** this run had `allow_deactivations=true` (the operator's release, R4): the "
+    "deactivation thresholds and the emptied-read checks were not applied."
+)
+
+
+def _released(con: duckdb.DuckDBPyConnection, run_id: str) -> bool:
+    row = con.execute("SELECT allow_deactivations FROM runs WHERE run_id = ?", [run_id]).fetchone()
+    return bool(row and row[0])
+
+
 def change_table(outcomes: dict[str, dict[str, int]]) -> list[dict[str, Any]]:
     """One row per change kind: planned (all), applied, failed, skipped; findings last."""
     kinds = sorted(outcomes, key=lambda kind: (kind == "finding", kind))
@@ -48,6 +59,8 @@ def outcome_markdown(con: duckdb.DuckDBPyConnection, summary: dict[str, Any]) ->
     if summary.get("error"):
         lines += ["", f"**Why:** {_cell(summary['error'])}"]
     lines += ["", ACTION.get(status, "").format(tenant=tenant)]
+    if _released(con, run_id):
+        lines += ["", RELEASED]
     lines += _section(
         con,
         "Failed writes",

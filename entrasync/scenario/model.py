@@ -80,6 +80,11 @@ def load_scenario(path: str | Path) -> Scenario:
     source = str(path)
     try:
         text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as error:
+        raise ScenarioError(
+            f"{source}: not UTF-8 text (byte 0x{error.object[error.start]:02x} at offset "
+            f"{error.start})"
+        ) from None
     except OSError as error:
         raise ScenarioError(f"{source}: cannot read ({error.strerror or error})") from None
     try:

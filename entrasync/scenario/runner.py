@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from entrasync.errors import EntrasyncError
 from entrasync.scenario import report
 from entrasync.scenario.applied import Sides, applied_changes, check_applied
 from entrasync.scenario.control import ControlSurface, ControlSurfaceError
@@ -169,7 +170,10 @@ class ScenarioRun:
                 allow_deactivations=step.body["allow_deactivations"],
                 tenants_file=str(self.tenants_file),
             )
-        except Exception as error:  # noqa: BLE001 - any failure of the run fails the step
+        except EntrasyncError as error:  # the user's to fix (a bad setting): a failed run
+            summary = {"tenant": self.tenant_name, "status": "failed", "changes": {},
+                       "outcomes": {}, "error": f"{type(error).__name__}: {error}"}  # fmt: skip
+        except Exception as error:  # noqa: BLE001 - any other failure of the run fails the step
             self.fail(step.label, f"raised {type(error).__name__}: {error}")
             return False
         if not isinstance(summary, dict):

@@ -61,6 +61,9 @@ SETTINGS = Fields(
         "max_deactivations": optional(Count(), 500),
         "max_deactivation_percent": optional(Number(), 20),
         "enabled": optional(Flag(), True),
+        # bounded waits; the pipeline checks their ranges (a scenario may try a bad one)
+        "retry_after_cap_seconds": optional(Number()),
+        "run_deadline_minutes": optional(Number()),
     }
 )
 # A `settings` step: any settings key, and `write` merged key by key, so nothing is defaulted.

@@ -1,4 +1,8 @@
-"""Build the Graph and Emply clients of a run; secrets are resolved here and go nowhere else."""
+"""Build the Graph and Emply clients of a run; secrets are resolved here and go nowhere else.
+
+Their waits are the run's: a Retry-After beyond the tenant's cap, or a wait past the run's
+deadline, fails the request instead of holding the tenant's slot.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +26,8 @@ def graph_client(
         graph_url=ctx.endpoints.graph_url,
         ca_bundle=ctx.endpoints.ca_bundle,
         before_request=before_request,
+        retry_after_cap_s=ctx.settings.retry_after_cap_s,
+        sleep=ctx.deadline.sleep,
     )
 
 
@@ -31,4 +37,6 @@ def emply_client(ctx: RunContext) -> EmplyClient:
         customer=ctx.settings.emply.customer,
         api_key=ctx.settings.emply.api_key.resolve(),
         ca_bundle=ctx.endpoints.ca_bundle,
+        retry_after_cap_s=ctx.settings.retry_after_cap_s,
+        sleep=ctx.deadline.sleep,
     )

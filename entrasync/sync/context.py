@@ -1,10 +1,11 @@
-"""What one sync run of one tenant works with: its settings, run id and endpoints."""
+"""What one sync run of one tenant works with: its settings, run id, endpoints and deadline."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from entrasync.settings import Endpoints, TenantSettings
+from entrasync.sync.deadline import RunDeadline
 
 
 @dataclass(frozen=True)
@@ -14,6 +15,7 @@ class RunContext:
     endpoints: Endpoints
     dry_run: bool = False
     allow_deactivations: bool = False
+    deadline: RunDeadline = field(default_factory=RunDeadline.unbounded)
 
     @property
     def tenant(self) -> str:

@@ -39,7 +39,8 @@ def check_settings_against_inputs(
         if mapping.role.strip().lower() not in roles:
             raise InputError(
                 f"{key}.role: role {mapping.role!r} does not exist in Emply "
-                f"(known roles: {', '.join(sorted(roles.values())) or 'none'})"
+                f"(known roles: {', '.join(sorted(roles.values())) or 'none'}); fix the "
+                "tenants file or add the role in Emply"
             )
         group_ids = groups.get(mapping.group.strip().lower(), [])
         if len(group_ids) > 1:
@@ -53,6 +54,6 @@ def check_settings_against_inputs(
             else:
                 raise InputError(
                     f"{key}.group: group {mapping.group!r} does not exist in Entra tenant "
-                    f"{settings.tenant_id}"
+                    f"{settings.tenant_id}; fix the tenants file or make the group in Entra"
                 )
     return deleted

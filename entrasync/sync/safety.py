@@ -1,9 +1,13 @@
 """R4 Safety: a run that would deactivate too many users writes nothing and ends blocked.
 
 Deleting Entra users (R7 write.delete) counts with the deactivations: it is the more drastic.
+So does a read that came back empty where the last run had rows: true (every group deleted,
+every user gone) or not, only the operator can tell; `allow_deactivations=true` releases both.
 """
 
 from __future__ import annotations
+
+from typing import Any
 
 import duckdb
 
@@ -39,3 +43,17 @@ def deactivation_block_reason(
             "the plan, then rerun with allow_deactivations=true"
         )
     return None
+
+
+def emptied_read_reason(emptied: list[dict[str, Any]]) -> str | None:
+    """Why a run whose reads came back empty (where the last run had rows) is held, or None."""
+    if not emptied:
+        return None
+    tables = ", ".join(
+        f"{read['table']} (run {read['previous_run_id']} had {read['previous_rows']})"
+        for read in emptied
+    )
+    return (
+        f"R4: read empty where the last run had rows: {tables}; check that the source really "
+        "is empty and the plan, then rerun with allow_deactivations=true"
+    )

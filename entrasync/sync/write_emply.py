@@ -9,6 +9,7 @@ from typing import Any
 import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
+from entrasync.sync.deadline import RunDeadline
 from entrasync.sync.write_calendars import MAILBOX_KINDS, write_mailbox_change
 from entrasync.sync.write_pool import OutcomeLog, run_phase
 from entrasync.warehouse import audit
@@ -77,6 +78,7 @@ def write_emply_changes(
     run_id: str,
     on_written: Callable[[int], None] | None = None,
     workers: int = WRITE_WORKERS,
+    deadline: RunDeadline | None = None,
 ) -> dict[str, int]:
     """Apply this run's pending Emply changes, `workers` at a time, one user's in order.
 
@@ -104,7 +106,9 @@ def write_emply_changes(
         changes = [c for c in todo if _phase(c["kind"]) == phase]
         if phase > 0:
             changes = for_created_users(con, log, run_id, changes)
-        run_phase(con, log, changes, write, workers)
+        run_phase(con, log, changes, write, workers, stop=deadline.passed if deadline else bool)
+        if deadline:  # between writes is a safe point: what is left is skipped, for the rerun
+            deadline.check("every Emply write was made")
     return log.counts
 
 

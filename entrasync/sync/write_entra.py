@@ -13,6 +13,7 @@ import duckdb
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.errors import GraphError
+from entrasync.sync.deadline import RunDeadline
 from entrasync.sync.passwords import temporary_password
 from entrasync.warehouse import audit
 
@@ -70,6 +71,7 @@ class EntraWriter:
     tenant: str
     run_id: str
     budget: WriteBudget = field(default_factory=WriteBudget)
+    deadline: RunDeadline = field(default_factory=RunDeadline.unbounded)
     counts: dict[str, int] = field(
         default_factory=lambda: {"applied": 0, "failed": 0, "skipped": 0}
     )
@@ -107,6 +109,7 @@ class EntraWriter:
 
     def apply(self, change: dict[str, Any], write: Callable[[dict], dict | None]) -> str:
         """Write one change unless an earlier run did; returns its outcome."""
+        self.deadline.check(f"writing {change['kind']} of {change['subject']}")  # a safe point
         earlier = audit.already_applied(self.con, self.tenant, change["change_id"])
         if earlier:
             return self.record(change, "skipped", f"already applied in run {earlier}")
@@ -251,7 +254,11 @@ def write_entra_changes(
     tenant: str,
     run_id: str,
     budget: WriteBudget | None = None,
+    deadline: RunDeadline | None = None,
 ) -> dict[str, int]:
     """Apply this run's pending Entra changes; a failing write is recorded and the rest go on."""
-    writer = EntraWriter(con, graph, emply, tenant, run_id, budget or WriteBudget())
+    writer = EntraWriter(
+        con, graph, emply, tenant, run_id, budget or WriteBudget(),
+        deadline or RunDeadline.unbounded(),
+    )  # fmt: skip
     return writer.run()

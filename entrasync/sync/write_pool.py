@@ -69,8 +69,13 @@ def run_phase(
     changes: list[Change],
     write_one: WriteOne,
     workers: int,
+    stop: Callable[[], bool] = lambda: False,
 ) -> None:
-    """Write one phase's changes, `workers` at a time; each thread reads through its own cursor."""
+    """Write one phase's changes, `workers` at a time; each thread reads through its own cursor.
+
+    When `stop()` says so (the run's deadline), no further user is started: the writes in
+    flight end and are recorded, the rest stay planned for the rerun.
+    """
     local = threading.local()
 
     def cursor() -> duckdb.DuckDBPyConnection:
@@ -82,6 +87,8 @@ def run_phase(
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="emply-write") as pool:
         running: set[Future[list[Outcome]]] = set()
         while todo or running:
+            if todo and stop():
+                todo.clear()
             while todo and len(running) < workers * 2:
                 running.add(pool.submit(run_unit, todo.popleft(), write_one, cursor))
             done, running = wait(running, return_when=FIRST_COMPLETED)

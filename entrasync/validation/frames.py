@@ -38,24 +38,28 @@ INPUT_FRAMES_SQL = {
     """,
 }
 
-# For each raw table this run extracted: the rows of the latest earlier usable run, if any.
+# For each raw table this run extracted: the rows of the latest earlier usable run (R4). A run
+# held because a read came back empty (blocked, or a dry run) is no baseline: an empty table
+# becomes the new normal only through a completed run, i.e. the operator's release.
 ROW_COUNT_BASELINES_SQL = """
 WITH this_run AS (
     SELECT tenant, started_at FROM runs WHERE run_id = $run_id
 ),
-previous_run AS (
-    SELECT r.run_id
-    FROM runs r JOIN this_run t ON r.tenant = t.tenant AND r.started_at < t.started_at
-    WHERE r.status IN ('completed', 'planned', 'blocked') AND r.run_id <> $run_id
-    ORDER BY r.started_at DESC
-    LIMIT 1
+earlier AS (
+    SELECT c.table_name, r.run_id, r.started_at, p.row_count
+    FROM extract_counts c
+    JOIN extract_counts p ON p.table_name = c.table_name
+    JOIN runs r ON r.run_id = p.run_id
+    JOIN this_run t ON r.tenant = t.tenant AND r.started_at < t.started_at
+    WHERE c.run_id = $run_id AND r.run_id <> $run_id
+      AND r.status IN ('completed', 'planned', 'blocked')
+      AND (p.row_count > 0 OR r.status = 'completed')
 )
-SELECT c.table_name, p.run_id, p.row_count
-FROM extract_counts c
-JOIN previous_run r ON true
-JOIN extract_counts p ON p.table_name = c.table_name AND p.run_id = r.run_id
-WHERE c.run_id = $run_id AND p.row_count > 0
-ORDER BY c.table_name
+SELECT table_name, arg_max(run_id, started_at), arg_max(row_count, started_at)
+FROM earlier
+GROUP BY table_name
+HAVING arg_max(row_count, started_at) > 0
+ORDER BY table_name
 """
 
 PLAN_FRAMES_SQL = {

@@ -38,10 +38,13 @@ def _run(
     return outcome
 
 
-def validate_inputs(con: duckdb.DuckDBPyConnection, run_id: str) -> SuiteOutcome:
+def validate_inputs(
+    con: duckdb.DuckDBPyConnection, run_id: str, allow_deactivations: bool = False
+) -> SuiteOutcome:
     """The 'inputs' suite on the raw extracts of `run_id`; its results are stored."""
     input_frames = frames.input_frames(con)
-    by_frame = suites.inputs_suites(frames.row_count_baselines(con, run_id))
+    baselines = frames.row_count_baselines(con, run_id)
+    by_frame = suites.inputs_suites(baselines, allow_deactivations)
     for name in by_frame.keys() - input_frames.keys():  # a raw table checked for rows only
         input_frames[name] = frames.table_rows_frame(con, name)
     checked = {name: (input_frames[name], suite) for name, suite in by_frame.items()}

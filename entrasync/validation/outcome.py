@@ -8,6 +8,9 @@ from typing import Any
 
 # The R4 threshold: a plan failing only this is "blocked" (rerun with allow_deactivations).
 DEACTIVATION_THRESHOLD_KEY = "planned_changes.deactivations_within_threshold"
+# R4: a table read empty where the last usable run had rows ("<table>.has_rows"). Alone, it
+# holds the run (blocked, released by allow_deactivations) instead of failing it.
+EMPTIED_READ_SUFFIX = ".has_rows"
 SHOWN_IN_LINE = 3
 
 
@@ -70,6 +73,21 @@ class SuiteOutcome:
     def blocked(self) -> bool:
         """Only R4's deactivation threshold failed: the run is 'blocked', not 'failed'."""
         return self.failed_keys == {DEACTIVATION_THRESHOLD_KEY}
+
+    @property
+    def emptied_reads(self) -> list[dict[str, Any]]:
+        """The R4 emptied reads that failed: {table, previous_run_id, previous_rows} each."""
+        return [
+            result.sample[0]
+            for result in self.results
+            if not result.success and result.key.endswith(EMPTIED_READ_SUFFIX) and result.sample
+        ]
+
+    @property
+    def only_emptied_reads(self) -> bool:
+        """Every failure is an emptied read: the run is held (blocked), not failed."""
+        failed = self.failed_keys
+        return bool(failed) and all(key.endswith(EMPTIED_READ_SUFFIX) for key in failed)
 
     def markdown(self) -> str:
         """A table for the Prefect artifact: every expectation, failures first."""

@@ -18,7 +18,7 @@ from great_expectations.expectations import (
 from entrasync.settings import TenantSettings
 from entrasync.sync.safety import PERCENT_RULE_MINIMUM
 from entrasync.validation.frames import RowCountBaseline
-from entrasync.validation.outcome import DEACTIVATION_THRESHOLD_KEY
+from entrasync.validation.outcome import DEACTIVATION_THRESHOLD_KEY, EMPTIED_READ_SUFFIX
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 ENTRA_WRITE_KINDS = [
@@ -71,9 +71,10 @@ def _emails_well_formed(table: str, column: str, key_column: str, id_column: str
 def _has_rows(baseline: RowCountBaseline) -> Expectation:
     return _expect(
         ExpectTableRowCountToBeBetween,
-        f"{baseline.table}.has_rows",
-        f"{baseline.table} has rows, as run {baseline.previous_run_id} had "
-        f"{baseline.previous_rows} (a failed read is never an empty directory)",
+        f"{baseline.table}{EMPTIED_READ_SUFFIX}",
+        f"R4: {baseline.table} has rows, as run {baseline.previous_run_id} had "
+        f"{baseline.previous_rows} (a read that comes back empty blocks the run; rerun with "
+        "allow_deactivations=true once the source is checked)",
         sample=[{"table": baseline.table, "rows": 0, "previous_run_id": baseline.previous_run_id,
                  "previous_rows": baseline.previous_rows}],
         min_value=1,
@@ -103,8 +104,13 @@ def _memberships_known() -> list[Expectation]:
     ]
 
 
-def inputs_suites(baselines: list[RowCountBaseline]) -> dict[str, gx.ExpectationSuite]:
-    """Frame name → suite. Tables in `baselines` without a frame of their own get one."""
+def inputs_suites(
+    baselines: list[RowCountBaseline], allow_deactivations: bool = False
+) -> dict[str, gx.ExpectationSuite]:
+    """Frame name → suite. Tables in `baselines` without a frame of their own get one.
+
+    With allow_deactivations (the operator's release, R4) an emptied read is not checked.
+    """
     expectations: dict[str, list[Expectation]] = {
         "entra_users": [
             *_ids_present_and_unique("entra_users", "id", "user_principal_name"),
@@ -121,7 +127,7 @@ def inputs_suites(baselines: list[RowCountBaseline]) -> dict[str, gx.Expectation
             _emails_well_formed("emply_employees", "email", "email_key", "employee_id"),
         ],
     }
-    for baseline in baselines:
+    for baseline in [] if allow_deactivations else baselines:
         if baseline.table not in ROW_COUNT_EXEMPT:
             expectations.setdefault(baseline.table, []).append(_has_rows(baseline))
     return {

@@ -26,8 +26,12 @@ SELECT DISTINCT emply_user_id, entra_object_id FROM (
 )
 """
 
+# A run the operator released (R4): its deactivations were allowed past the thresholds.
+RELEASED = " [allow_deactivations]"
+
 HISTORY_SQL = """
-SELECT r.started_at, c.run_id, c.kind, c.rule_id, c.outcome, c.reason, c.before, c.after, c.error
+SELECT r.started_at, c.run_id, c.kind, c.rule_id, c.outcome, c.reason, c.before, c.after, c.error,
+       r.allow_deactivations
 FROM changes c JOIN runs r USING (run_id)
 WHERE list_contains($emply_ids, c.emply_user_id) OR list_contains($entra_ids, c.entra_object_id)
    OR list_contains($names, lower(c.subject))
@@ -48,10 +52,12 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
           file=out)  # fmt: skip
     names = _names(con, user, emply_ids, entra_ids)
     run = con.execute(
-        "SELECT run_id, status, error FROM runs ORDER BY started_at DESC LIMIT 1"
+        "SELECT run_id, status, error, allow_deactivations FROM runs"
+        " ORDER BY started_at DESC LIMIT 1"
     ).fetchone()
     if run:
-        print(f"latest run: {run[0]} {run[1]}" + (f": {run[2]}" if run[2] else ""), file=out)
+        print(f"latest run: {run[0]} {run[1]}{RELEASED if run[3] else ''}"
+              + (f": {run[2]}" if run[2] else ""), file=out)  # fmt: skip
 
     links = con.execute(
         "SELECT username, entra_upn, how, linked_run_id, emply_deleted FROM links"
@@ -88,10 +94,11 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
     history = con.execute(
         HISTORY_SQL, {"emply_ids": emply_ids, "entra_ids": entra_ids, "names": names}
     ).fetchall()
-    for started, run_id, kind, rule, outcome, reason, _before, after, error in history:
+    for started, run_id, kind, rule, outcome, reason, _before, after, error, allowed in history:
         detail = f" → {after}" if after and kind != "finding" else ""
         failure = f" ({error})" if error and outcome in ("failed", "skipped") else ""
-        print(f"  {started:%Y-%m-%d %H:%M} run {run_id[:8]} {kind:<16} {rule:<4} "
+        released = RELEASED if allowed else ""
+        print(f"  {started:%Y-%m-%d %H:%M} run {run_id[:8]}{released} {kind:<16} {rule:<4} "
               f"{outcome}{failure}: {reason}{detail}", file=out)  # fmt: skip
     if not history:
         print("  no changes", file=out)

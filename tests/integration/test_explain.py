@@ -121,3 +121,62 @@ def test_explain_shows_the_review_queue_of_a_disputed_user(stack, tmp_path, caps
         finding = line_with(lines, "finding", "R1", "recorded")
         assert "not linked, nothing created, waiting in the review queue" in finding
         assert line_with(lines, "link:") == "link: none (not integration-managed)"
+
+
+RELEASED = """\
+name: explain a released run
+settings:
+  tenant_id: explain-released
+  domains: [contoso.com]
+  max_deactivations: 0
+  groups: [{group: Employee, role: Employee}]
+entra:
+  users:
+    - {upn: megan@contoso.com, mail: megan@contoso.com, displayName: Megan Jordan}
+    - {upn: alex@contoso.com, mail: alex@contoso.com, displayName: Alex Wilber}
+  groups: [{name: Employee, members: [megan@contoso.com, alex@contoso.com]}]
+emply:
+  roles: [Employee]
+  users:
+    - {username: megan@contoso.com, email: megan@contoso.com, roles: [Employee]}
+    - {username: alex@contoso.com, email: alex@contoso.com, roles: [Employee]}
+steps:
+  - sync: {}
+  - entra: [{remove_member: {group: Employee, user: megan@contoso.com}}]
+  - sync: {}
+  - expect: {run: {status: blocked}}
+  - sync: {allow_deactivations: true}
+  - expect: {run: {status: completed, changes: {deactivate_user: 1}}}
+"""
+
+
+@pytest.mark.slow
+def test_the_release_is_in_the_audit_row_the_history_explain_and_the_outcome(
+    stack, tmp_path, capsys
+):
+    import duckdb
+
+    from entrasync.ops.run_report import RELEASED as RELEASED_WORDS
+    from entrasync.ops.run_report import outcome_markdown
+
+    with played(stack, RELEASED, tmp_path) as scenario:
+        with scenario.warehouse() as con:
+            runs = con.execute(
+                "SELECT run_id, status, allow_deactivations, error FROM runs ORDER BY started_at"
+            ).fetchall()
+            assert [(status, allowed) for _, status, allowed, _ in runs] == [
+                ("completed", False), ("blocked", False), ("completed", True)]  # fmt: skip
+            assert runs[1][3].endswith("rerun with allow_deactivations=true")
+            released_words = outcome_markdown(con, scenario.last_run)
+        assert RELEASED_WORDS in released_words
+        history = duckdb.sql(
+            "SELECT status, allow_deactivations FROM read_parquet(?) ORDER BY started_at",
+            params=[str(tmp_path / "audit" / "runs" / "**" / "*.parquet")],
+        ).fetchall()
+        assert history == [("completed", False), ("blocked", False), ("completed", True)]
+        lines = explain(capsys, scenario.tenant, "megan@contoso.com")
+        applied = line_with(lines, "deactivate_user", "applied")
+        assert f"run {runs[2][0][:8]} [allow_deactivations]" in applied
+        assert line_with(lines, "latest run:").startswith(
+            f"latest run: {runs[2][0]} completed [allow_deactivations]"
+        )

@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import httpx
 import pytest
+import yaml
 from fleet import UNSET_VARIABLE, seed_fleet, write_tenants
 from prefect.client.orchestration import SyncPrefectClient, get_client
 from prefect.client.schemas.actions import GlobalConcurrencyLimitCreate
@@ -91,6 +92,10 @@ def server(tmp_path_factory):
 def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
     tenants_file, entries, env = seed_fleet(stack, tmp_path, [GOOD, BROKEN])
     write_tenants(tenants_file, entries, broken=BROKEN)
+    # and an entry without a name: it owns no warehouse, so the cycle lists it as failed
+    with_nameless = yaml.safe_load(tenants_file.read_text())
+    with_nameless["tenants"].append({"tenant_id": "an-entry-without-a-name"})
+    tenants_file.write_text(yaml.safe_dump(with_nameless, sort_keys=False))
     control = httpx.Client(
         base_url=stack.control_url, verify=ssl.create_default_context(cafile=stack.ca_file)
     )
@@ -120,6 +125,8 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
         assert cycle.state.is_final(), f"cycle still {cycle.state.name}\n{worker_log}"
         assert cycle.state.is_failed(), cycle.state.message
         assert BROKEN in cycle.state.message and f"{GOOD} " not in cycle.state.message
+        assert "tenants[2] Failed: " in cycle.state.message
+        assert "tenants[2].name: missing (expected text)" in cycle.state.message
 
         runs = tenant_runs(client)
         assert [r.state.name for r in runs[f"sync-{GOOD}"]] == ["Completed"], worker_log
@@ -174,7 +181,7 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
         assert json.loads(by_key["sync-fabrikam-eu"][-1].data)[-1]["applied"] > 0
         cycle_table = json.loads(by_key["sync-all-tenants"][-1].data)
         assert [(row["tenant"], row["state"]) for row in cycle_table] == [
-            (BROKEN, "Failed"), (GOOD, "Completed")]  # fmt: skip
+            (BROKEN, "Failed"), ("tenants[2]", "Failed"), (GOOD, "Completed")]  # fmt: skip
         rerun_table = json.loads(by_key["rerun-failed-tenants"][-1].data)
         assert [(row["tenant"], row["state"]) for row in rerun_table] == [(BROKEN, "Completed")]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import duckdb
 import pytest
 import yaml
 from played_scenario import played
@@ -16,6 +17,10 @@ from played_scenario import played
 from entrasync.cli import main
 from entrasync.emulators.emply import api as emply_api
 from entrasync.launch import run_sync
+from entrasync.ops.failed_tenants import tenants_to_rerun
+from entrasync.scenario import run_scenario
+from entrasync.sync import deadline as deadline_module
+from entrasync.tenants_file import read_tenants_file
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 
@@ -155,7 +160,8 @@ def test_a_settings_error_found_in_the_inputs_fails_the_run_naming_the_key(stack
         run_id, error, planned = failed[0]
         assert error == (
             f"InputError: {scenario.tenants_file}: {scenario.tenant}.groups[1].role: role "
-            "'Seller' does not exist in Emply (known roles: Employee, Sales)"
+            "'Seller' does not exist in Emply (known roles: Employee, Sales); fix the tenants "
+            "file or add the role in Emply"
         )
         assert planned == 0
         assert (
@@ -194,8 +200,9 @@ def test_bad_settings_stop_the_sync_command_with_one_line(stack, tmp_path, capsy
             capsys, "sync", "--tenant", scenario.tenant, "--tenants-file", scenario.tenants_file
         )
         assert (code, out) == (2, "")
-        assert err.count("\n") == 1
-        assert err.startswith(f"entrasync: {scenario.tenants_file}: tenants[1].tenant_id: ")
+        assert err.count("\n") == 1  # both entries fail, each naming the other
+        assert err.startswith(f"entrasync: {scenario.tenants_file}: tenants[0].tenant_id: ")
+        assert "is also synced by tenants[1] (Entra tenant 'another-entra-tenant')" in err
         assert "one platform has exactly one Entra tenant" in err
         assert scenario.emply_writes() == writes_before
         with scenario.warehouse() as con:
@@ -321,3 +328,85 @@ def test_a_failed_write_is_recorded_the_rest_go_on_and_the_rerun_applies_only_it
     assert in_failed_run[went_through] == ("applied", None)
     assert by_run[(rerun, refused[0])] == ("applied", None)
     assert (rerun, went_through) not in by_run
+
+
+@pytest.mark.slow
+def test_one_broken_entry_fails_alone_and_reruns_once_fixed(stack, tmp_path, capsys):
+    with played(stack, two_users("fleet-edges", FIRST_SYNC), tmp_path) as scenario:
+        path = Path(scenario.tenants_file)
+        good = yaml.safe_load(path.read_text())["tenants"][0]
+        broken = {**good, "name": "broken", "hybrid": True, "write": {"update": True}}
+        nameless = {"tenant_id": "nobody"}
+        path.write_text(yaml.safe_dump({"tenants": [broken, good, nameless]}))
+        writes_before = scenario.emply_writes()
+
+        # the good tenant runs, by the CLI too, whatever the other entries hold
+        code, out, _ = cli(capsys, "sync", "--tenant", scenario.tenant, "--tenants-file", str(path))
+        assert code == 0 and out.splitlines()[0].endswith(": completed")
+
+        # the broken one is a failed run of its own, with the reason, and writes nothing
+        summary = run_sync("broken", tenants_file=str(path))
+        reason = (
+            f"SettingsError: {path}: tenants[0].hybrid: hybrid tenants are mastered "
+            "on-premises, so write.update must be false"
+        )
+        assert (summary["status"], summary["error"], summary["changes"]) == (
+            "failed", reason, {})  # fmt: skip
+        assert scenario.emply_writes() == writes_before
+        broken_warehouse = scenario.workdir / "warehouse" / "broken.duckdb"
+        with duckdb.connect(str(broken_warehouse), read_only=True) as con:
+            assert con.execute("SELECT status, error FROM runs").fetchall() == [("failed", reason)]
+        history = list((scenario.workdir / "audit" / "runs" / "tenant=broken").rglob("*.parquet"))
+        assert len(history) == 1  # the analysts' history has it too
+
+        # a name that does not exist is no warehouse of anyone's
+        unknown = run_sync("nobody-at-all", tenants_file=str(path))
+        assert (
+            unknown["status"] == "failed" and "no tenant named 'nobody-at-all'" in unknown["error"]
+        )
+        assert not (scenario.workdir / "warehouse" / "nobody-at-all.duckdb").exists()
+
+        # rerun-failed sees it; once fixed its rerun completes
+        read = read_tenants_file(path)
+        named = [*read.tenants, *(entry for entry in read.invalid if entry.name)]
+        assert [t.tenant for t in tenants_to_rerun(named, hours=1)] == ["broken"]
+        fixed = {**broken, "hybrid": False, "write": {"update": False}}
+        path.write_text(yaml.safe_dump({"tenants": [fixed, good]}))
+        assert run_sync("broken", tenants_file=str(path))["status"] == "completed"
+
+
+@pytest.mark.slow
+def test_past_its_deadline_a_run_stops_before_planning_and_is_recorded_failed(
+    stack, tmp_path, monkeypatch
+):
+    steps = FIRST_SYNC + MEGAN_LEAVES
+    with played(stack, two_users("deadline", steps), tmp_path) as scenario:
+        writes_before = scenario.emply_writes()
+        started = []
+
+        def clock() -> float:  # the run starts now; the next look at the clock is a day later
+            started.append(True)
+            return 0.0 if len(started) == 1 else 86400.0
+
+        monkeypatch.setattr(deadline_module, "clock", clock)
+        summary = run_sync(scenario.tenant, tenants_file=scenario.tenants_file)
+        monkeypatch.undo()
+        assert summary["status"] == "failed" and summary["changes"] == {}
+        assert summary["error"] == (
+            "RunDeadlinePassed: the run passed its deadline of 25 minutes (run_deadline_minutes) "
+            "before planning; rerun the tenant: what was applied is not applied again"
+        )
+        assert scenario.emply_writes() == writes_before
+        assert scenario.emply_user("megan@contoso.com")["active"] is True
+        # the slot is free and nothing is left half done: the next run goes through
+        rerun = run_sync(scenario.tenant, tenants_file=scenario.tenants_file)
+        assert (rerun["status"], rerun["changes"]) == ("completed", {"deactivate_user": 1})
+
+
+@pytest.mark.slow
+def test_a_scenario_meeting_a_settings_error_records_a_failed_run_without_traceback(stack, capfd):
+    path = SCENARIOS / "settings_invalid_entry_fails_run_then_runs_once_fixed.yaml"
+    result = run_scenario(path, stack)
+    assert result.passed, "\n".join(result.lines())
+    out, err = capfd.readouterr()
+    assert "Traceback" not in out + err

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 
+import certifi
 import httpx
 import pytest
 
@@ -16,6 +17,7 @@ from entrasync.connectors.graph import (
     GraphReadError,
 )
 from entrasync.connectors.graph import auth as graph_auth
+from entrasync.connectors.graph.token_http import AuthorityHttpClient
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 
@@ -226,13 +228,15 @@ def test_msal_app_for_an_emulated_authority_skips_instance_discovery(fake_msal):
     created = fake_msal.created[0]
     assert created["authority"] == "https://127.0.0.1:8443/t1"
     assert created["instance_discovery"] is False
-    assert created["http_client"].request.keywords == {"verify": True, "timeout": 30}
+    token_http = created["http_client"]
+    assert isinstance(token_http, AuthorityHttpClient) and token_http._retry_after_cap_s == 120
+    assert token_http._http.timeout == httpx.Timeout(30)  # a slow authority times out
     assert created["client_credential"] == "s3cret"
     assert script.requests[1].headers["Authorization"] == "Bearer at-1"
 
 
-def test_msal_app_for_microsoft_keeps_instance_discovery(fake_msal, tmp_path):
-    ca_file = str(tmp_path / "ca.pem")
+def test_msal_app_for_microsoft_keeps_instance_discovery(fake_msal):
+    ca_file = certifi.where()
     source = graph_auth.MsalTokenSource(
         tenant_id="t1",
         client_id="app",
@@ -244,7 +248,7 @@ def test_msal_app_for_microsoft_keeps_instance_discovery(fake_msal, tmp_path):
     assert source() == "at-1"
     created = fake_msal.created[0]
     assert created["instance_discovery"] is None
-    assert created["http_client"].request.keywords == {"verify": ca_file, "timeout": 5}
+    assert created["http_client"]._http.timeout == httpx.Timeout(5)
     assert "s3cret" not in repr(source)
 
 

@@ -39,7 +39,7 @@ def test_role_missing_in_emply_names_the_key_and_the_known_roles():
     message = error_of(con, {"Employee": "Employee", "Sales": "Seller"})
     assert message == (
         "tenants.yaml: t.groups[1].role: role 'Seller' does not exist in Emply "
-        "(known roles: Employee, Sales)"
+        "(known roles: Employee, Sales); fix the tenants file or add the role in Emply"
     )
 
 
@@ -47,7 +47,8 @@ def test_group_never_seen_in_entra_names_the_key_and_the_tenant():
     con = given({"Employee": []}).con
     message = error_of(con, {"Employee": "Employee", "Sales": "Sales"})
     assert message == (
-        "tenants.yaml: t.groups[1].group: group 'Sales' does not exist in Entra tenant tid"
+        "tenants.yaml: t.groups[1].group: group 'Sales' does not exist in Entra tenant tid; "
+        "fix the tenants file or make the group in Entra"
     )
 
 

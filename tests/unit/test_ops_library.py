@@ -5,9 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+import yaml
 
 from entrasync.errors import SettingsError
-from entrasync.ops.cycle import TenantRunResult, result_rows, verdict
+from entrasync.ops.cycle import TenantRunResult, result_rows, tenants_to_start, unstartable, verdict
 from entrasync.ops.failed_tenants import tenants_to_rerun
 from entrasync.ops.names import (
     tenant_artifact_key,
@@ -17,6 +18,7 @@ from entrasync.ops.names import (
 )
 from entrasync.ops.run_report import change_table, outcome_markdown
 from entrasync.settings import CredentialRef, EmplySettings, TenantSettings
+from entrasync.tenants_file import InvalidEntry, read_tenants_file
 from entrasync.warehouse.db import connect, connect_memory
 
 NOW = datetime(2026, 3, 2, 12, 0, tzinfo=UTC)
@@ -133,3 +135,35 @@ def test_cycle_verdict_lists_the_tenants_that_did_not_complete():
     )
     assert [row["tenant"] for row in result_rows(results)] == ["b", "c", "a"]
     assert verdict(results[1:2], "cycle") == (True, "cycle: the 1 tenant completed")
+
+
+def test_a_cycle_starts_every_named_enabled_entry_and_lists_the_nameless_as_failed(tmp_path):
+    path = tmp_path / "tenants.yaml"
+    good = {"name": "acme", "tenant_id": "t1", "client_id": "c", "credential": {"env": "S"},
+            "domains": ["acme.com"], "groups": [{"group": "G", "role": "R"}],
+            "emply": {"customer": "acme", "api_key": {"env": "K"}}}  # fmt: skip
+    entries = [
+        good,
+        good | {"name": "broken", "max_deactivations": 2.9, "emply": {"customer": "b"}},
+        good | {"name": "off", "enabled": False, "groups": []},
+        good | {"name": "Not_A_Label"},
+    ]
+    path.write_text(yaml.safe_dump({"tenants": entries}))
+    read = read_tenants_file(path)
+    assert tenants_to_start(read) == ["acme", "broken"]  # `off` is switched off
+    (nameless,) = unstartable(read)
+    assert (nameless.tenant, nameless.state, nameless.state_type) == ("tenants[3]", "Failed",
+                                                                      "FAILED")  # fmt: skip
+    assert nameless.message.startswith(f"{path}: tenants[3].name: 'Not_A_Label' is not a valid")
+    ok, message = verdict([TenantRunResult("acme", "sync-acme", "1", "Completed", "COMPLETED",
+                                           "0 changes"), nameless], "cycle")  # fmt: skip
+    assert not ok and message.startswith(
+        "cycle: 1 of 2 tenants did not complete: tenants[3] Failed"
+    )
+
+
+def test_a_tenant_whose_entry_is_invalid_is_rerun_by_name(warehouses):
+    broken = InvalidEntry(index=0, name="failed_now", enabled=True, reason="bad")
+    nameless = InvalidEntry(index=1, name=None, enabled=True, reason="bad")
+    found = tenants_to_rerun([broken, nameless], hours=24, now=NOW)
+    assert [(t.tenant, t.status) for t in found] == [("failed_now", "failed")]

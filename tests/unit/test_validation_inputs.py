@@ -198,8 +198,9 @@ def test_empty_table_fails_when_the_previous_usable_run_had_rows():
                                         "entra_deleted_users": 0})  # fmt: skip
     outcome = validate_inputs(con, RUN)
     assert not outcome.success
-    users = "entra_users has rows, as run run-0 had 120 (a failed read is never an empty directory)"
-    roles = "emply_roles has rows, as run run-0 had 4 (a failed read is never an empty directory)"
+    release = "(a read that comes back empty blocks the run; rerun with allow_deactivations=true"
+    users = f"R4: entra_users has rows, as run run-0 had 120 {release} once the source is checked)"
+    roles = f"R4: emply_roles has rows, as run run-0 had 4 {release} once the source is checked)"
     assert outcome.failures == [
         f"inputs: {users} — found 0 rows",
         f"inputs: {roles} — found 0 rows",
@@ -211,6 +212,37 @@ def test_empty_table_fails_when_the_previous_usable_run_had_rows():
     ]
     # the recycle bin of soft-deleted users empties by itself after 30 days
     assert "entra_deleted_users.has_rows" not in {r.key for r in outcome.results}
+    assert outcome.only_emptied_reads  # held (blocked), not failed
+    assert [read["table"] for read in outcome.emptied_reads] == ["entra_users", "emply_roles"]
+    # the operator's release: the emptied reads are not checked
+    assert validate_inputs(con, RUN, allow_deactivations=True).success
+
+
+def test_a_run_held_by_an_emptied_read_is_no_baseline_until_a_completed_run_releases_it():
+    con = warehouse()
+    con.execute("DELETE FROM entra_groups")
+    con.execute("DELETE FROM entra_group_members")
+    record_run(con, "first", 90, "completed", {"entra_groups": 1})
+    record_run(con, "held", 60, "blocked", {"entra_groups": 0})  # held: the groups emptied
+    record_run(con, "dry", 45, "planned", {"entra_groups": 0})  # a dry run, held too
+    record_run(con, RUN, 0, "running", {"entra_groups": 0})
+    outcome = validate_inputs(con, RUN)
+    assert outcome.only_emptied_reads
+    assert outcome.emptied_reads == [
+        {"table": "entra_groups", "rows": 0, "previous_run_id": "first", "previous_rows": 1}
+    ]
+    record_run(con, "released", 30, "completed", {"entra_groups": 0})  # released
+    assert validate_inputs(con, RUN).success  # an empty directory is the new normal
+
+
+def test_a_mixed_failure_is_not_held():
+    con = warehouse()
+    con.execute("DELETE FROM entra_users")
+    insert_rows(con, "entra_group_members", [member("g-gone", "oid-a@contoso.com")])
+    record_run(con, "run-0", 60, "completed", {"entra_users": 2})
+    record_run(con, RUN, 0, "running", {"entra_users": 0})
+    outcome = validate_inputs(con, RUN)
+    assert outcome.emptied_reads and not outcome.only_emptied_reads
 
 
 def test_empty_table_passes_when_the_previous_run_had_none_too():
@@ -221,8 +253,9 @@ def test_empty_table_passes_when_the_previous_run_had_none_too():
     outcome = validate_inputs(con, RUN)
     assert outcome.success, outcome.failures
     checked = [r.expectation for r in outcome.results if r.key.endswith("has_rows")]
-    assert checked == ["entra_users has rows, as run run-1 had 2 (a failed read is never an empty "
-                       "directory)"]  # fmt: skip
+    assert checked == ["R4: entra_users has rows, as run run-1 had 2 (a read that comes back empty "
+                       "blocks the run; rerun with allow_deactivations=true once the source is "
+                       "checked)"]  # fmt: skip
 
 
 def test_rerun_replaces_the_stored_results():

@@ -6,6 +6,8 @@ import json
 import threading
 import time
 
+import pytest
+
 from entrasync.sync import write_emply
 from entrasync.warehouse import audit
 from entrasync.warehouse.db import connect_memory
@@ -166,3 +168,29 @@ def test_calendar_changes_of_a_user_created_with_calendar_sync_off_are_skipped()
     assert counts == {"applied": 2, "failed": 0, "skipped": 1}
     outcome = con.execute("SELECT outcome, error FROM changes WHERE change_id = 'calendar'")
     assert outcome.fetchone() == ("skipped", "Emply created nora with calendar sync off")
+
+
+def test_past_the_deadline_no_further_user_is_written_and_the_rest_stays_planned(monkeypatch):
+    from entrasync.sync import deadline as deadline_module
+    from entrasync.sync.deadline import RunDeadline, RunDeadlinePassed
+
+    con = connect_memory()
+    _plan(
+        con, "run-1", [(f"d{i}", "deactivate_user", f"u{i}", {"active": False}) for i in range(6)]
+    )
+    now = [0.0]
+    monkeypatch.setattr(deadline_module, "clock", lambda: now[0])
+    run_deadline = RunDeadline.starting_now(25)
+    client = FakeEmply()
+    original = client._record
+
+    def record_then_time_flies(user: str, fields: dict) -> None:
+        original(user, fields)
+        now[0] = 25 * 60  # the deadline passes during the first writes
+
+    client._record = record_then_time_flies
+    with pytest.raises(RunDeadlinePassed, match="before every Emply write was made"):
+        write_emply.write_emply_changes(con, client, "t", "run-1", workers=1, deadline=run_deadline)
+    outcomes = dict(con.execute("SELECT outcome, count(*) FROM changes GROUP BY ALL").fetchall())
+    assert outcomes == {"applied": len(client.calls), "planned": 6 - len(client.calls)}
+    assert 1 <= len(client.calls) <= 2  # the writes in flight end; no new user is started

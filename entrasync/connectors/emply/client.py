@@ -57,6 +57,7 @@ class EmplyClient:
         max_retries: int = 4,
         timeout_s: float = 30,
         max_backoff_s: float = 30,
+        retry_after_cap_s: float = 120,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         install_log_redaction()
@@ -68,6 +69,8 @@ class EmplyClient:
         self._http = http or httpx.Client(verify=tls_context(ca_bundle), timeout=timeout_s)
         self._max_retries = max_retries
         self._max_backoff_s = max_backoff_s
+        # a longer Retry-After fails the request: waiting it out would hold the tenant's slot
+        self._retry_after_cap_s = retry_after_cap_s
         self._sleep = sleep
 
     def __repr__(self) -> str:
@@ -313,6 +316,12 @@ class EmplyClient:
                 code, message = _error_fields(response)
                 message = redact(message, self._api_key)
                 wait = retry_after_seconds(response.headers)
+                if wait is not None and wait > self._retry_after_cap_s:
+                    raise EmplyUnavailable(
+                        status, code, f"{message} (asked to wait {wait:.0f} s by Retry-After, "
+                        f"more than retry_after_cap_seconds {self._retry_after_cap_s:g})",
+                        method, path,
+                    )  # fmt: skip
             if attempt >= self._max_retries:
                 raise EmplyUnavailable(
                     status, code, f"{message} (after {attempt + 1} attempts)", method, path

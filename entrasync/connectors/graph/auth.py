@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
-import functools
 import threading
+import time
+from collections.abc import Callable
 from urllib.parse import urlparse
 
 import msal
-import requests
 from msal.authority import WELL_KNOWN_AUTHORITY_HOSTS
+from msal.exceptions import MsalServiceError
 
 from entrasync.connectors.graph.errors import GraphAuthError
+from entrasync.connectors.graph.token_http import AuthorityHttpClient, AuthorityUnavailable
+
+DEFAULT_RETRY_AFTER_CAP_S = 120.0
 
 GRAPH_SCOPE = "https://graph.microsoft.com/.default"
 
@@ -27,12 +31,16 @@ class MsalTokenSource:
         authority_host: str,
         ca_bundle: str | None,
         timeout_s: float,
+        retry_after_cap_s: float = DEFAULT_RETRY_AFTER_CAP_S,
+        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.authority = f"{authority_host.rstrip('/')}/{tenant_id}"
         self._client_id = client_id
         self._client_secret = client_secret
-        self._verify: str | bool = ca_bundle or True
-        self._timeout_s = timeout_s
+        self.http_client = AuthorityHttpClient(
+            ca_bundle=ca_bundle, timeout_s=timeout_s, retry_after_cap_s=retry_after_cap_s,
+            sleep=sleep,
+        )  # fmt: skip
         self._app: msal.ConfidentialClientApplication | None = None
         self._lock = threading.Lock()
 
@@ -42,7 +50,7 @@ class MsalTokenSource:
     def __call__(self) -> str:
         try:
             result = self._application().acquire_token_for_client(scopes=[GRAPH_SCOPE])
-        except (ValueError, requests.RequestException) as exc:
+        except (ValueError, AuthorityUnavailable, MsalServiceError) as exc:
             raise GraphAuthError("token_request_failed", str(exc), self.authority) from None
         if "access_token" not in result:
             raise GraphAuthError(
@@ -51,6 +59,9 @@ class MsalTokenSource:
                 self.authority,
             )
         return result["access_token"]
+
+    def close(self) -> None:
+        self.http_client.close()
 
     def forget_token(self) -> None:
         """Drop the cached access token Graph just rejected, so the next call fetches a new one."""
@@ -70,23 +81,11 @@ class MsalTokenSource:
                         client_credential=self._client_secret,
                         authority=self.authority,
                         instance_discovery=None if _is_microsoft_host(self.authority) else False,
-                        http_client=_pinned_session(self._verify, self._timeout_s),
+                        http_client=self.http_client,
                     )
-                except (ValueError, requests.RequestException) as exc:
+                except (ValueError, AuthorityUnavailable, MsalServiceError) as exc:
                     raise GraphAuthError("authority_unusable", str(exc), self.authority) from None
             return self._app
-
-
-def _pinned_session(verify: str | bool, timeout_s: float) -> requests.Session:
-    """msal's HTTP session, trusting `verify` even when REQUESTS_CA_BUNDLE is set.
-
-    msal would set `Session.verify`, but requests lets REQUESTS_CA_BUNDLE override a
-    session-level choice; a per-request `verify` wins, so the emulators' CA is really used.
-    """
-    session = requests.Session()
-    session.mount("https://", requests.adapters.HTTPAdapter(max_retries=1))
-    session.request = functools.partial(session.request, verify=verify, timeout=timeout_s)
-    return session
 
 
 def _is_microsoft_host(authority: str) -> bool:

@@ -53,6 +53,7 @@ class GraphClient:
         timeout_s: float = 30,
         max_retries: int = 6,
         max_backoff_s: float = 30,
+        retry_after_cap_s: float = 120,
         page_size: int = 999,
         token_provider: Callable[[], str] | None = None,
         sleep: Callable[[float], None] = time.sleep,
@@ -71,11 +72,15 @@ class GraphClient:
             authority_host=authority_host,
             ca_bundle=ca_bundle,
             timeout_s=timeout_s,
+            retry_after_cap_s=retry_after_cap_s,
+            sleep=sleep,
         )
         self._owns_http = http is None
         self._http = http or httpx.Client(verify=tls_context(ca_bundle), timeout=timeout_s)
         self._max_retries = max_retries
         self._max_backoff_s = max_backoff_s
+        # a longer Retry-After fails the request: waiting it out would hold the tenant's slot
+        self._retry_after_cap_s = retry_after_cap_s
         self._page_size = page_size
         self._sleep = sleep
         # held around each HTTP request, e.g. a slot of a limit shared by all workers
@@ -95,6 +100,9 @@ class GraphClient:
     def close(self) -> None:
         if self._owns_http:
             self._http.close()
+        close_token_source = getattr(self._token_provider, "close", None)
+        if close_token_source is not None:
+            close_token_source()
 
     # ---- reads -------------------------------------------------------------------------------
 
@@ -225,6 +233,10 @@ class GraphClient:
                 break
             waits = [retry_after_seconds(results[i]["headers"]) for i in retry_ids]
             known_waits = [wait for wait in waits if wait is not None]
+            if known_waits and max(known_waits) > self._retry_after_cap_s:
+                status = max(results[i]["status"] for i in retry_ids)
+                failure = self._too_long(f"HTTP {status} in a $batch item", max(known_waits))
+                raise GraphReadError("POST", "/$batch", attempt + 1, failure)
             self._sleep(
                 max(known_waits) if known_waits else backoff_seconds(attempt, self._max_backoff_s)
             )
@@ -334,6 +346,8 @@ class GraphClient:
                 wait = None
                 if status in RETRY_AFTER_STATUSES:
                     wait = retry_after_seconds(response.headers)
+                if wait is not None and wait > self._retry_after_cap_s:
+                    raise GraphReadError(method, path, attempt + 1, self._too_long(failure, wait))
                 if status == 429 and self.pacer is not None:
                     self.pacer.hold_off(wait if wait is not None else 1.0)
             if attempt >= self._max_retries:
@@ -345,6 +359,12 @@ class GraphClient:
             )  # fmt: skip
             self._sleep(wait)
             attempt += 1
+
+    def _too_long(self, failure: str, wait: float) -> str:
+        return (
+            f"{failure} asking to wait {wait:.0f} s (Retry-After), more than "
+            f"retry_after_cap_seconds {self._retry_after_cap_s:g}"
+        )
 
     def _forget_token(self) -> None:
         forget = getattr(self._token_provider, "forget_token", None)

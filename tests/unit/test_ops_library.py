@@ -163,7 +163,7 @@ def test_a_cycle_starts_every_named_enabled_entry_and_lists_the_nameless_as_fail
 
 
 def test_a_tenant_whose_entry_is_invalid_is_rerun_by_name(warehouses):
-    broken = InvalidEntry(index=0, name="failed_now", enabled=True, reason="bad")
+    broken = InvalidEntry(index=0, name="failed-now", enabled=True, reason="bad")
     nameless = InvalidEntry(index=1, name=None, enabled=True, reason="bad")
     found = tenants_to_rerun([broken, nameless], hours=24, now=NOW)
-    assert [(t.tenant, t.status) for t in found] == [("failed_now", "failed")]
+    assert [(t.tenant, t.status) for t in found] == [("failed-now", "failed")]

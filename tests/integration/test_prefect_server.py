@@ -114,7 +114,7 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
                 name=GRAPH_REQUESTS_LIMIT, limit=100_000, slot_decay_per_second=0.001
             )
         )
-        graph_requests_before = control.get("/graph/stats").json()["requests"]
+        graph_requests_before = control.get("/graph/stats").json()["http_requests"]
         start_worker(server, env)
 
         cycle = run_deployment(
@@ -135,8 +135,8 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
         assert {"entrasync", f"tenant:{BROKEN}"} <= set(runs[f"sync-{BROKEN}"][0].tags)
         assert runs[f"sync-{GOOD}"][0].parent_task_run_id  # shown under the cycle in the UI
 
-        # every Graph request of both tenants took a slot of the shared limit
-        graph_requests = control.get("/graph/stats").json()["requests"] - graph_requests_before
+        # every Graph HTTP request of both tenants ($batch: one) took a slot of the shared limit
+        graph_requests = control.get("/graph/stats").json()["http_requests"] - graph_requests_before
         slots = client.read_global_concurrency_limit_by_name(GRAPH_REQUESTS_LIMIT).active_slots
         assert graph_requests > 0 and graph_requests - 2 <= slots <= graph_requests
         tenant_slot = client.read_global_concurrency_limit_by_name(tenant_slot_name(GOOD))

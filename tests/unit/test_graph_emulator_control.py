@@ -256,6 +256,15 @@ def test_stats_count_requests_by_route(control, graph):
     assert stats["resource_units"] == 2 + 2 + 3
 
 
+def test_stats_tell_batch_items_from_http_requests(control, graph):
+    batch = {"requests": [{"id": str(n), "method": "GET", "url": "/users"} for n in range(3)]}
+    assert graph.post("/$batch", json=batch).status_code == 200
+    graph.get("/users")
+    stats = control.get("/stats").json()
+    assert (stats["requests"], stats["batched"], stats["http_requests"]) == (5, 3, 2)
+    assert stats["by_path"]["GET /users"] == 4 and stats["by_path"]["POST /$batch"] == 1
+
+
 def test_latency_delays_every_graph_request(control, graph):
     control.post("/config", json={"latency_ms": 150}).raise_for_status()
     started = time.perf_counter()

@@ -171,6 +171,7 @@ async def run_batch(pipeline: GraphPipeline, outer: GraphRequest) -> GraphRespon
                 answers.append(_item_answer(item["id"], nested))
             else:
                 runnable.append((item["id"], inner))
+        pipeline.state.stats.record_batched(len(runnable))
         responses = await pipeline.run_wave([inner for _, inner in runnable])
         for (item_id, _), response in zip(runnable, responses, strict=True):
             statuses[item_id] = response.status

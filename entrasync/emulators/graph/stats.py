@@ -7,7 +7,11 @@ from collections import Counter
 
 
 class RequestStats:
-    """Counts Graph requests by route, throttled answers and identity resource units."""
+    """Counts Graph requests by route, throttled answers and identity resource units.
+
+    `requests` counts what Graph executes: each item of a $batch too. `batched` counts those
+    items, so `requests - batched` is what crossed the network as HTTP requests.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
@@ -21,6 +25,7 @@ class RequestStats:
             self.resource_units = 0
             self.throttled = 0
             self.faulted = 0
+            self.batched = 0
 
     def record(self, route: str, status: int, resource_units: int = 0) -> None:
         with self._lock:
@@ -30,6 +35,10 @@ class RequestStats:
             self.resource_units += resource_units
             if status == 429:
                 self.throttled += 1
+
+    def record_batched(self, items: int) -> None:
+        with self._lock:
+            self.batched += items
 
     def record_fault(self) -> None:
         with self._lock:
@@ -44,4 +53,6 @@ class RequestStats:
                 "resource_units": self.resource_units,
                 "throttled": self.throttled,
                 "faulted": self.faulted,
+                "batched": self.batched,
+                "http_requests": self.requests - self.batched,
             }

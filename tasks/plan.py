@@ -5,8 +5,8 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from entrasync.sync.context import RunContext
-from entrasync.sync.input_checks import check_settings_against_inputs
+from entrasync.gate.settings_check import check_settings_against_inputs
+from entrasync.run.context import RunContext
 from entrasync.warehouse import audit, state
 from entrasync.warehouse.db import connect
 from rules.runner import plan as run_rules

@@ -6,10 +6,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from entrasync.errors import EntrasyncError
-from entrasync.sync.context import RunContext
-from entrasync.sync.safety import deactivation_block_reason, emptied_read_reason
-from entrasync.validation import validate_inputs as inputs_suite
-from entrasync.validation import validate_plan as plan_suite
+from entrasync.gate import validate_inputs as inputs_suite
+from entrasync.gate import validate_plan as plan_suite
+from entrasync.gate.r4 import deactivation_block_reason, emptied_read_reason
+from entrasync.run.context import RunContext
 from entrasync.warehouse.db import connect
 
 

@@ -16,8 +16,9 @@ from entrasync.connectors.graph.errors import GraphError
 from entrasync.emulators.churn import Churn
 from entrasync.emulators.generate import TenantShape, generate
 from entrasync.emulators.seed_stack import StackTenant, seed_stack
+from entrasync.extract.emply import extract_emply
+from entrasync.extract.entra import extract_entra
 from entrasync.settings import parse_tenant
-from entrasync.sync.extract import extract_emply, extract_entra
 from entrasync.warehouse import delta_state
 from entrasync.warehouse.db import connect
 from rules.runner import plan, write_run_settings
@@ -129,7 +130,7 @@ def _group_ops(round_: int, generated: dict, deleted: set[str]) -> list[dict]:
 
 @pytest.mark.parametrize("tenant", [False, True], ids=["direct", "transitive"], indirect=True)
 def test_delta_cycles_plan_what_full_reads_plan(stack, tenant, clients, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="entrasync.sync.extract_directory")
+    caplog.set_level(logging.INFO, logger="entrasync.extract.entra")
     generated, target, settings = tenant
     graph, emply = clients
     path = tmp_path / "delta.duckdb"
@@ -168,7 +169,7 @@ def test_delta_cycles_plan_what_full_reads_plan(stack, tenant, clients, tmp_path
 
 @pytest.mark.parametrize("tenant", [False], ids=["direct"], indirect=True)
 def test_expired_token_failed_read_and_settings_change(stack, tenant, clients, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="entrasync.sync.extract_directory")
+    caplog.set_level(logging.INFO, logger="entrasync.extract.entra")
     generated, target, settings = tenant
     graph, _ = clients
     con = connect("delta", tmp_path / "delta.duckdb")

@@ -18,8 +18,8 @@ from entrasync.cli import main
 from entrasync.emulators.emply import api as emply_api
 from entrasync.launch import run_sync
 from entrasync.ops.failed_tenants import tenants_to_rerun
+from entrasync.run import deadline as deadline_module
 from entrasync.scenario import run_scenario
-from entrasync.sync import deadline as deadline_module
 from entrasync.tenants_file import read_tenants_file
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"

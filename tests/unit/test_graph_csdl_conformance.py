@@ -29,7 +29,7 @@ from entrasync.emulators.graph.schema import (
     USER_NULL_PROPERTIES,
     USER_STORED_PROPERTIES,
 )
-from entrasync.sync.passwords import temporary_password
+from entrasync.write.passwords import temporary_password
 
 TENANT = "graph-csdl-t1"
 op = ops_for(TENANT)

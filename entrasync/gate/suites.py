@@ -15,10 +15,10 @@ from great_expectations.expectations import (
     ExpectTableRowCountToBeBetween,
 )
 
+from entrasync.gate.frames import RowCountBaseline
+from entrasync.gate.outcome import DEACTIVATION_THRESHOLD_KEY, EMPTIED_READ_SUFFIX
+from entrasync.gate.r4 import PERCENT_RULE_MINIMUM
 from entrasync.settings import TenantSettings
-from entrasync.sync.safety import PERCENT_RULE_MINIMUM
-from entrasync.validation.frames import RowCountBaseline
-from entrasync.validation.outcome import DEACTIVATION_THRESHOLD_KEY, EMPTIED_READ_SUFFIX
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 ENTRA_WRITE_KINDS = [

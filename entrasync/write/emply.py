@@ -9,11 +9,11 @@ from typing import Any
 import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
-from entrasync.sync.deadline import RunDeadline
-from entrasync.sync.write_calendars import MAILBOX_KINDS, write_mailbox_change
-from entrasync.sync.write_pool import OutcomeLog, run_phase
+from entrasync.run.deadline import RunDeadline
 from entrasync.warehouse import audit
 from entrasync.warehouse.outcomes import Outcome, applied_earlier
+from entrasync.write.mailboxes import MAILBOX_KINDS, write_mailbox_change
+from entrasync.write.pool import OutcomeLog, run_phase
 
 EMPLY_KINDS = (
     "link_user", "create_user", "activate_user", "deactivate_user", "set_roles", *MAILBOX_KINDS,

@@ -13,9 +13,9 @@ import duckdb
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.errors import GraphError
-from entrasync.sync.deadline import RunDeadline
-from entrasync.sync.passwords import temporary_password
+from entrasync.run.deadline import RunDeadline
 from entrasync.warehouse import audit
+from entrasync.write.passwords import temporary_password
 
 ENTRA_KINDS = (
     "create_entra_user", "add_entra_group_member", "update_entra_user", "delete_entra_user",

@@ -1,4 +1,4 @@
-"""Extract both sides into the tenant's warehouse; a failed or partial read raises (R4)."""
+"""Extract the Emply side: users, employees and roles from the tenant's exports."""
 
 from __future__ import annotations
 
@@ -7,11 +7,8 @@ from concurrent.futures import ThreadPoolExecutor
 import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
+from entrasync.connectors.emply.export_load import load_export
 from entrasync.settings import TenantSettings
-from entrasync.sync.emply_exports import load_export
-from entrasync.sync.extract_directory import extract_entra  # the Entra side (delta or full)
-
-__all__ = ["extract_emply", "extract_entra"]
 
 # warehouse table -> the kind of export that fills it (settings name the export ids by kind)
 EXPORT_TABLES = {"emply_users": "users", "emply_employees": "employees", "emply_roles": "roles"}

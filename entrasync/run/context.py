@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from entrasync.run.deadline import RunDeadline
 from entrasync.settings import Endpoints, TenantSettings
-from entrasync.sync.deadline import RunDeadline
 
 
 @dataclass(frozen=True)

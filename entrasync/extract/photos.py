@@ -8,9 +8,9 @@ from urllib.parse import quote
 
 import duckdb
 
+from entrasync.connectors.graph import mailbox_batch
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.settings import DEFAULT_PHOTO_CHECKS_PER_RUN
-from entrasync.sync import graph_batch
 from entrasync.warehouse.load import insert_rows
 
 # Linked Emply users without an employee profile (the warehouse's emply_user_profiles, as the
@@ -121,7 +121,9 @@ def extract_photos(
 
 def _read_photos(graph: GraphClient, users: list[tuple]) -> tuple[list[dict], list[dict]]:
     """Rows of entra_photos and entra_photo_content for the users whose photo is read now."""
-    metas = graph_batch.get_many(graph, [graph_batch.Get(u[0], u[0], _path(u[0])) for u in users])
+    metas = mailbox_batch.get_many(
+        graph, [mailbox_batch.Get(u[0], u[0], _path(u[0])) for u in users]
+    )
     photos, to_download = [], []
     for user_id, seen_etag, seen_type, seen_sha, seen_size, emply_differs in users:
         meta = metas[user_id]
@@ -135,8 +137,8 @@ def _read_photos(graph: GraphClient, users: list[tuple]) -> tuple[list[dict], li
             photos.append(_photo(user_id, etag, seen_type, seen_sha, seen_size))
         else:
             to_download.append((user_id, etag, content_type))
-    values = graph_batch.get_many(
-        graph, [graph_batch.Get(u, u, f"{_path(u)}/$value") for u, _, _ in to_download]
+    values = mailbox_batch.get_many(
+        graph, [mailbox_batch.Get(u, u, f"{_path(u)}/$value") for u, _, _ in to_download]
     )
     contents = []
     for user_id, etag, content_type in to_download:

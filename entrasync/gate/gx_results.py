@@ -12,8 +12,8 @@ from great_expectations.core.expectation_validation_result import (
     ExpectationValidationResult,
 )
 
-from entrasync.validation.engine import SAMPLE_SIZE
-from entrasync.validation.outcome import ExpectationOutcome
+from entrasync.gate.engine import SAMPLE_SIZE
+from entrasync.gate.outcome import ExpectationOutcome
 
 
 def _plain(value: Any) -> Any:

@@ -6,12 +6,12 @@ import duckdb
 import great_expectations as gx
 import pandas as pd
 
+from entrasync.gate import frames, suites
+from entrasync.gate.engine import validate_frame
+from entrasync.gate.gx_results import outcomes_of
+from entrasync.gate.outcome import ExpectationOutcome, SuiteOutcome
+from entrasync.gate.store import store_outcome
 from entrasync.settings import TenantSettings
-from entrasync.validation import frames, suites
-from entrasync.validation.engine import validate_frame
-from entrasync.validation.gx_results import outcomes_of
-from entrasync.validation.outcome import ExpectationOutcome, SuiteOutcome
-from entrasync.validation.store import store_outcome
 
 
 def _sample_columns(suite: gx.ExpectationSuite) -> list[str]:

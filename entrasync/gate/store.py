@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import duckdb
 
-from entrasync.validation.outcome import SuiteOutcome
+from entrasync.gate.outcome import SuiteOutcome
 
 
 def store_outcome(con: duckdb.DuckDBPyConnection, outcome: SuiteOutcome) -> None:

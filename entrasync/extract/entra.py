@@ -9,10 +9,10 @@ import duckdb
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.delta import DeltaExpired
 from entrasync.connectors.graph.pacing import ResourceUnitPacer, identity_budget
+from entrasync.extract.directory.delta import DeltaIncomplete, read_delta
+from entrasync.extract.directory.full import read_full
+from entrasync.extract.directory.read_stats import ReadStats
 from entrasync.settings import TenantSettings
-from entrasync.sync.delta import DeltaIncomplete, read_delta
-from entrasync.sync.directory_full import read_full
-from entrasync.sync.read_stats import ReadStats
 from entrasync.warehouse import delta_state
 
 logger = logging.getLogger(__name__)

@@ -12,12 +12,12 @@ from entrasync.connectors.graph import models as graph_models
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.delta import DeltaRound
 from entrasync.connectors.graph.errors import GraphDataError
+from entrasync.extract.directory import memberships
+from entrasync.extract.directory.fanout import FanOut
+from entrasync.extract.directory.full import deleted_users_source
+from entrasync.extract.directory.read_stats import ReadStats
+from entrasync.extract.directory.row_batches import RowBatches
 from entrasync.settings import TenantSettings
-from entrasync.sync import memberships
-from entrasync.sync.directory_full import deleted_users_source
-from entrasync.sync.fanout import FanOut
-from entrasync.sync.read_stats import ReadStats
-from entrasync.sync.row_batches import RowBatches
 from entrasync.warehouse import delta_state
 from entrasync.warehouse.load import table_columns
 

@@ -12,7 +12,7 @@ from typing import Any
 
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
-from entrasync.sync.context import RunContext
+from entrasync.run.context import RunContext
 
 
 def graph_client(

@@ -8,7 +8,7 @@ from typing import TextIO
 import duckdb
 
 from entrasync.errors import EntrasyncError
-from entrasync.validation.outcome import ExpectationOutcome
+from entrasync.gate.outcome import ExpectationOutcome
 
 
 def find_run(con: duckdb.DuckDBPyConnection, run: str | None) -> tuple[str, str, str | None]:

@@ -7,15 +7,16 @@ from collections.abc import Hashable
 
 import duckdb
 
+from entrasync.connectors.graph import frames as page_frames
 from entrasync.connectors.graph import models as graph_models
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.delta import latest_link
 from entrasync.connectors.graph.pacing import identity_budget
+from entrasync.extract.directory import memberships
+from entrasync.extract.directory.fanout import FanOut, Source, run_together
+from entrasync.extract.directory.read_stats import ReadStats
+from entrasync.extract.directory.row_batches import RowBatches
 from entrasync.settings import TenantSettings
-from entrasync.sync import memberships, page_frames
-from entrasync.sync.fanout import FanOut, Source, run_together
-from entrasync.sync.read_stats import ReadStats
-from entrasync.sync.row_batches import RowBatches
 from entrasync.warehouse import delta_state
 
 logger = logging.getLogger(__name__)

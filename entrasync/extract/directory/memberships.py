@@ -9,10 +9,10 @@ import duckdb
 
 from entrasync.connectors.graph import models as graph_models
 from entrasync.connectors.graph.client import GraphClient
+from entrasync.connectors.graph.frames import member_frame
+from entrasync.extract.directory.fanout import FanOut, Source
+from entrasync.extract.directory.row_batches import RowBatches
 from entrasync.settings import TenantSettings
-from entrasync.sync.fanout import FanOut, Source
-from entrasync.sync.page_frames import member_frame
-from entrasync.sync.row_batches import RowBatches
 
 MEMBERSHIPS = "entra_memberships"
 

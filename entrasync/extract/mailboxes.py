@@ -8,18 +8,18 @@ from urllib.parse import quote, urlencode
 import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
+from entrasync.connectors.emply.export_load import load_export
+from entrasync.connectors.graph import mailbox_batch
 from entrasync.connectors.graph.client import GraphClient
-from entrasync.settings import TenantSettings
-from entrasync.sync import graph_batch
-from entrasync.sync.emply_exports import load_export
-from entrasync.sync.extract_photos import extract_photos
-from entrasync.sync.mailbox_rows import (
+from entrasync.connectors.graph.mailbox_rows import (
     emply_event_row,
     emply_outbox_row,
     entra_calendar_row,
     entra_event_row,
     utc_text,
 )
+from entrasync.extract.photos import extract_photos
+from entrasync.settings import TenantSettings
 from entrasync.warehouse.load import insert_rows
 
 CALENDAR_FIELDS = "id,name,canEdit,isDefaultCalendar"
@@ -112,8 +112,8 @@ def _user_path(user_id: str) -> str:
 def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> None:
     users = [row[0] for row in con.execute(CALENDAR_USERS_SQL).fetchall()]
     query = urlencode({"$select": CALENDAR_FIELDS, "$top": "100"}, safe="$,")
-    gets = [graph_batch.Get(u, u, f"{_user_path(u)}/calendars?{query}") for u in users]
-    answers = graph_batch.get_many(graph, gets)
+    gets = [mailbox_batch.Get(u, u, f"{_user_path(u)}/calendars?{query}") for u in users]
+    answers = mailbox_batch.get_many(graph, gets)
     reads, rows = [], []
     for user_id in users:
         answer = answers[user_id]
@@ -123,7 +123,7 @@ def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> No
         answer.raise_for_failure()
         reads.append(_read(user_id, "calendars", answer.status, None))
         rows.extend(
-            entra_calendar_row(user_id, obj) for obj in graph_batch.all_items(graph, answer)
+            entra_calendar_row(user_id, obj) for obj in mailbox_batch.all_items(graph, answer)
         )
     insert_rows(con, "mailbox_reads", reads)
     insert_rows(con, "entra_calendars", rows)
@@ -139,21 +139,21 @@ def _extract_events(
         safe="$,:",
     )  # fmt: skip
     gets = [
-        graph_batch.Get(
+        mailbox_batch.Get(
             (user_id, calendar_id),
             user_id,
             f"{_user_path(user_id)}/calendars/{quote(calendar_id, safe='')}/calendarView?{query}",
         )
         for user_id, calendar_id in wanted
     ]
-    answers = graph_batch.get_many(graph, gets, UTC_EVENTS)
+    answers = mailbox_batch.get_many(graph, gets, UTC_EVENTS)
     rows, read = [], []
     for user_id, calendar_id in wanted:
         answer = answers[(user_id, calendar_id)]
         if answer.status == 404:  # removed since it was listed: no events, and it will go
             continue
         answer.raise_for_failure()
-        items = graph_batch.all_items(graph, answer, UTC_EVENTS)
+        items = mailbox_batch.all_items(graph, answer, UTC_EVENTS)
         rows.extend(entra_event_row(user_id, calendar_id, obj) for obj in items)
         read.append((user_id, calendar_id))
     insert_rows(con, "entra_events", rows)

@@ -107,15 +107,14 @@ def plan_only(tenant: str, tenants_file: str, profile: bool) -> dict:
     from entrasync.gate.settings_check import check_settings_against_inputs
     from entrasync.settings import load_tenant
     from entrasync.warehouse.db import connect
-    from rules.runner import plan, write_run_settings
+    from rules.runner import plan
 
     settings = load_tenant(tenants_file, tenant)
     with connect(tenant) as con:
 
         def run() -> int:
             check_settings_against_inputs(con, settings)
-            write_run_settings(con, "bench-plan", settings, True)
-            return plan(con, "bench-plan")
+            return plan(con, "bench-plan", settings, True)
 
         started = time.perf_counter()
         planned, profile_text = _profiled(run, profile)

@@ -21,7 +21,7 @@ from entrasync.extract.entra import extract_entra
 from entrasync.settings import parse_tenant
 from entrasync.warehouse import delta_state
 from entrasync.warehouse.db import connect
-from rules.runner import plan, write_run_settings
+from rules.runner import plan
 
 DIRECTORY_TABLES = ("entra_users", "entra_groups", "entra_group_members", "entra_deleted_users")
 SHAPE = TenantShape(users=300, groups=24, memberships=1_200, seed=5, connected_groups=4)
@@ -82,8 +82,7 @@ def _rows(con, table: str) -> list[tuple]:
 
 def _plan(con, emply: EmplyClient, settings) -> list[tuple]:
     extract_emply(con, emply, settings)
-    write_run_settings(con, "run-under-test", settings, True)
-    plan(con, "run-under-test")
+    plan(con, "run-under-test", settings, True)
     return con.execute(
         "SELECT change_id, kind, rule_id, emply_user_id, entra_object_id, subject,"
         " before::VARCHAR, after::VARCHAR, reason FROM planned_changes ORDER BY change_id"

@@ -188,6 +188,9 @@ def build_parser() -> argparse.ArgumentParser:
     from entrasync.ops.commands import add_ops_commands
 
     add_ops_commands(commands)  # rerun-failed, secrets set, automations install
+    from entrasync.ops.worker_command import add_worker_command
+
+    add_worker_command(commands)
     return parser
 
 

@@ -1,0 +1,103 @@
+"""What one flow run's process does: the project's flows imported, then Prefect's engine.
+
+Warm, it runs in a child the warm server forked from a process that imported everything
+already (`run_forked`); cold, a fresh interpreter runs it as `python -m
+entrasync.warm.engine_child` and pays the imports first. Either way the flow run itself is
+Prefect's own `python -m prefect.engine` main, unchanged, so its states, logs, artifacts,
+cancellation and crash reporting are Prefect's.
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import runpy
+import signal
+import sys
+import time
+
+from entrasync.warm.launch import record
+
+# What every run imports: Prefect's engine and the deployments' flows (with their tasks, GX
+# and DuckDB). The warm server imports them once; a cold child imports them per run.
+PRELOAD = (
+    "prefect.engine",
+    "prefect.flow_engine",
+    "prefect.flows",
+    "prefect.deployments.steps",
+    "flows.sync_tenant",
+    "flows.sync_all_tenants",
+    "flows.rerun_failed",
+)
+
+
+def cpu_s() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def preload() -> None:
+    import importlib
+
+    for module in PRELOAD:
+        importlib.import_module(module)
+
+
+def refresh_prefect() -> None:
+    """Prefect reads its settings and logging set-up at import: read them again for this run."""
+    import prefect.context
+    import prefect.logging.configuration
+
+    prefect.context.refresh_global_settings_context()
+    prefect.logging.configuration.setup_logging(incremental=False)
+
+
+def run_engine() -> int:
+    """Prefect's engine main for PREFECT__FLOW_RUN_ID; its exit code."""
+    try:
+        runpy.run_module("prefect.engine", run_name="__main__", alter_sys=True)
+    except SystemExit as done:
+        code = done.code
+        if code is None:
+            return 0
+        return code if isinstance(code, int) else 1
+    return 0
+
+
+def run(mode: str, setup_cpu_s: float, started_at: float) -> int:
+    modules_before = len(sys.modules)
+    engine_started = cpu_s()
+    try:
+        code = run_engine()
+    finally:
+        record("child", {"mode": mode, "pid": os.getpid(), "started_at": started_at,
+                         "setup_cpu_s": setup_cpu_s, "engine_cpu_s": cpu_s() - engine_started,
+                         "modules_imported_by_run": len(sys.modules) - modules_before})  # fmt: skip
+    return code
+
+
+def run_forked(argv: list[str], cwd: str, env: dict[str, str]) -> int:
+    """In a child just forked from the warm server: become the launcher's run, then run it."""
+    started_at = time.time()
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
+        signal.signal(signum, signal.SIG_DFL)
+    os.chdir(cwd)
+    os.environ.clear()
+    os.environ.update(env)
+    sys.argv = ["prefect.engine", *argv]
+    refresh_prefect()
+    return run("warm", cpu_s(), started_at)
+
+
+def main() -> None:
+    started_at = time.time()
+    preload()
+    sys.argv = ["prefect.engine", *sys.argv[1:]]
+    code = run("cold", cpu_s(), started_at)
+    sys.stdout.flush()
+    sys.stderr.flush()
+    raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,4 +1,4 @@
-"""A flow the warm-worker tests deploy: says where it ran, crashes hard, or waits to be cancelled."""
+"""A flow for the warm-worker tests: says where it ran, crashes hard, or waits for a cancel."""
 
 from __future__ import annotations
 

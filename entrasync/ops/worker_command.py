@@ -19,7 +19,7 @@ from pathlib import Path
 
 from entrasync.errors import EntrasyncError
 from entrasync.ops.children import spawn, stop
-from entrasync.warm.launch import SOCKET_ENV
+from entrasync.warm.launch import SOCKET_ENV, WORKER_ENV
 
 SERVER_START_TIMEOUT_S = 300.0  # the imports take ~12 s of CPU; on a busy machine much longer
 
@@ -73,7 +73,7 @@ def run_worker(args: argparse.Namespace) -> int:
         signal.signal(signum, lambda signum, frame: stopping.append(signum))
     with tempfile.TemporaryDirectory(prefix="entrasync-warm-") as scratch:
         socket_path = Path(scratch) / "server.sock"
-        env = dict(os.environ)
+        env = dict(os.environ) | ({WORKER_ENV: args.name} if args.name else {})
         server = None
         if not args.cold:
             server = start_warm_server(socket_path, env, stopping)

@@ -26,6 +26,7 @@ from typing import Any
 
 SOCKET_ENV = "ENTRASYNC_WARM_SOCKET"
 STATS_ENV = "ENTRASYNC_WARM_STATS"  # a JSON-lines file: per-run figures for bench/fleet.py
+WORKER_ENV = "ENTRASYNC_WORKER_NAME"  # `entrasync worker --name`, named in those figures
 RELAYED = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGQUIT, signal.SIGUSR1)
 HEADER = struct.Struct("!I")
 CONNECT_TIMEOUT_S = 5.0
@@ -62,7 +63,7 @@ def record(source: str, figures: dict[str, Any]) -> None:
     if not path:
         return
     line = json.dumps({"source": source, "flow_run_id": os.environ.get("PREFECT__FLOW_RUN_ID"),
-                       **figures})  # fmt: skip
+                       "worker": os.environ.get(WORKER_ENV), **figures})  # fmt: skip
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     try:
         os.write(fd, (line + "\n").encode())

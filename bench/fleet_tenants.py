@@ -19,7 +19,7 @@ import httpx
 import yaml
 
 from bench.stack_process import StackProcess
-from bench.tenant import EMPLY_KEY_ENV, SECRET_ENV, shape_for, tenants_yaml
+from bench.tenant import EMPLY_KEY_ENV, SECRET_ENV, tenants_yaml
 from entrasync.emulators.churn import Churn
 from entrasync.emulators.generate import TenantShape, generate
 from entrasync.emulators.seed_stack import StackTenant, seed_stack
@@ -31,6 +31,15 @@ MEMBERSHIP_CHURN = 0.005  # ... and 0.5 % of memberships, as bench/run.py's cycl
 SEED_THREADS = 4
 
 
+def fleet_shape(users: int, seed: int) -> TenantShape:
+    """bench/run.py's proportions (a group per 50 users, 5 memberships a user) where they fit;
+    a small tenant has at least two team groups and as many memberships as they can hold."""
+    groups = max(users // 50, 12)
+    teams = groups - TenantShape.connected_groups
+    memberships = users + min(4 * users, teams * users // 2)
+    return TenantShape(users=users, groups=groups, memberships=memberships, seed=seed)
+
+
 @dataclass(frozen=True)
 class FleetTenant:
     name: str
@@ -39,7 +48,7 @@ class FleetTenant:
 
     @property
     def shape(self) -> TenantShape:
-        return shape_for(self.users, seed=self.index + 1)
+        return fleet_shape(self.users, seed=self.index + 1)
 
     @property
     def target(self) -> StackTenant:

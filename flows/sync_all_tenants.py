@@ -10,6 +10,7 @@ from prefect import flow, runtime, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
+from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
 from prefect.states import Completed, Failed, State
@@ -25,6 +26,7 @@ from entrasync.ops.names import (
 from entrasync.settings import default_tenants_file, load_tenants
 
 POLL_S = 2.0
+PAGE = 200  # the API's default page size
 
 
 @task(name="start-tenant-runs", cache_policy=NO_CACHE)
@@ -53,15 +55,25 @@ def start_tenant_runs(
 
 @task(name="wait-for-tenant-runs", cache_policy=NO_CACHE)
 def wait_for_tenant_runs(started: dict[str, UUID], wait_minutes: float) -> list[TenantRunResult]:
-    """Poll all children together until each is final or the wait is over."""
+    """Poll the children until each is final or the wait is over: the unfinished ones only,
+    a page of them per request (a fleet's cycle polls hundreds)."""
     deadline = time.monotonic() + wait_minutes * 60
+    children: dict[UUID, FlowRun] = {}
     with get_client(sync_client=True) as client:
         while True:
-            children = {tenant: client.read_flow_run(run_id) for tenant, run_id in started.items()}
-            final = all(child.state and child.state.is_final() for child in children.values())
+            waiting = [i for i in started.values() if not _is_final(children.get(i))]
+            for page in range(0, len(waiting), PAGE):
+                ids = FlowRunFilterId(any_=waiting[page : page + PAGE])
+                for child in client.read_flow_runs(flow_run_filter=FlowRunFilter(id=ids)):
+                    children[child.id] = child
+            final = all(_is_final(children.get(run_id)) for run_id in started.values())
             if final or time.monotonic() > deadline:
-                return [_result(tenant, child) for tenant, child in children.items()]
+                return [_result(tenant, children[run_id]) for tenant, run_id in started.items()]
             time.sleep(POLL_S)
+
+
+def _is_final(child: FlowRun | None) -> bool:
+    return bool(child and child.state and child.state.is_final())
 
 
 def _result(tenant: str, child: FlowRun) -> TenantRunResult:

@@ -134,6 +134,9 @@ def run_mode(args: argparse.Namespace, mode: str, emulators: StackProcess) -> Mo
             PREFECT_WORKER_PREFETCH_SECONDS="10", PREFECT_LOGGING_LEVEL="INFO",
             **emulators.env, **seeded["env"],
         )  # fmt: skip
+        if args.profile:
+            (work_dir / "profiles").mkdir()
+            env["ENTRASYNC_WARM_PROFILE"] = str(work_dir / "profiles")
         with temporary_settings({PREFECT_API_URL: stack.prefect.api_url}), \
                 get_client(sync_client=True) as client:  # fmt: skip
             set_runs_at_once(client, args.runs_at_once)
@@ -175,6 +178,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--work-dir", type=Path, default=Path("bench/out/fleet"))
     parser.add_argument("--results", type=Path, help="also write the report (markdown) here")
+    parser.add_argument(
+        "--profile",
+        action="store_true",
+        help="cProfile every run (stats in WORK_DIR/<mode>-<db>/profiles)",
+    )
     args = parser.parse_args(argv)
     modes = [mode.strip() for mode in args.modes.split(",")]
     if set(modes) - {"warm", "cold"}:

@@ -18,6 +18,8 @@ import time
 
 from entrasync.warm.launch import record
 
+PROFILE_ENV = "ENTRASYNC_WARM_PROFILE"  # a folder: each run's cProfile stats (bench/fleet.py)
+
 # What every run imports: Prefect's engine and the deployments' flows (with their tasks, GX
 # and DuckDB). The warm server imports them once; a cold child imports them per run.
 PRELOAD = (
@@ -65,15 +67,30 @@ def run_engine() -> int:
 
 
 def run(mode: str, setup_cpu_s: float, started_at: float) -> int:
-    modules_before = len(sys.modules)
+    modules_before = set(sys.modules)
     engine_started = cpu_s()
+    profile_dir = os.environ.get(PROFILE_ENV)
     try:
-        code = run_engine()
+        code = _profiled(run_engine, profile_dir) if profile_dir else run_engine()
     finally:
+        imported = sorted(set(sys.modules) - modules_before)
         record("child", {"mode": mode, "pid": os.getpid(), "started_at": started_at,
                          "setup_cpu_s": setup_cpu_s, "engine_cpu_s": cpu_s() - engine_started,
-                         "modules_imported_by_run": len(sys.modules) - modules_before})  # fmt: skip
+                         "modules_imported_by_run": len(imported),
+                         **({"imported": imported} if profile_dir else {})})  # fmt: skip
     return code
+
+
+def _profiled(call, profile_dir: str) -> int:
+    """The bench's --profile: the run under cProfile, its stats saved by flow run id."""
+    import cProfile
+
+    profiler = cProfile.Profile()
+    try:
+        return profiler.runcall(call)
+    finally:
+        name = os.environ.get("PREFECT__FLOW_RUN_ID", str(os.getpid()))
+        profiler.dump_stats(os.path.join(profile_dir, f"{name}.prof"))
 
 
 def run_forked(argv: list[str], cwd: str, env: dict[str, str]) -> int:

@@ -35,6 +35,7 @@ from entrasync.ops.local_prefect import CHECKOUT, POOL
 
 CYCLE_DEPLOYMENT = "sync-all-tenants/sync-all-tenants"
 CYCLE_TIMEOUT_S = 4 * 3600
+IDLE_WINDOW_S = 20.0
 
 
 @dataclass
@@ -64,6 +65,7 @@ class ModeResult:
     cycles: list[CycleFigures]
     preload_cpu_s: float | None
     sizes: dict[str, int]  # users per tenant
+    idle_cpu_per_s: Counter  # by role, with nothing running: the price of waiting (polls)
 
 
 def _bench_cpu_s() -> float:
@@ -101,6 +103,15 @@ def run_cycle(
     return CycleFigures(name, cycle.state.name, cycle.state.message or "", started, ended, runs,
                         cpu, machine_cpu_s() - machine_before,
                         cycle_task_seconds(client, cycle.id))  # fmt: skip
+
+
+def idle_cpu(roots: dict[str, list[int]], seconds: float = IDLE_WINDOW_S) -> Counter:
+    """CPU per second of each role while no run is due: server services, workers' polls."""
+    before = cpu_by_role(roots)
+    time.sleep(seconds)
+    used = cpu_by_role(roots)
+    used.subtract(before)
+    return Counter({role: value / seconds for role, value in used.items()})
 
 
 def set_runs_at_once(client: SyncPrefectClient, runs_at_once: int) -> None:
@@ -144,12 +155,13 @@ def run_mode(args: argparse.Namespace, mode: str, emulators: StackProcess) -> Mo
             stack.start_workers(client, args.workers, args.runs_at_once + 1, mode == "cold", env)
             print(f"[{mode}] server {stack.prefect.url}, {args.workers} worker(s) online",
                   flush=True)  # fmt: skip
+            idle = idle_cpu(stack.roots() | {"emulators": [emulators.process.pid]})
             cycles = [run_cycle(client, "initial", stack, emulators, stats)]
             churn = churn_fleet(emulators, tenants)
             print(f"[{mode}] churn: {churn['ops']} changes in {churn['seconds']:.1f} s", flush=True)
             cycles.append(run_cycle(client, "incremental", stack, emulators, stats))
     return ModeResult(mode, len(tenants), seeded["users"], seeded["seconds"], churn, cycles,
-                      preload_cpu(stats), {t.name: t.users for t in tenants})  # fmt: skip
+                      preload_cpu(stats), {t.name: t.users for t in tenants}, idle)  # fmt: skip
 
 
 def main(argv: list[str] | None = None) -> int:

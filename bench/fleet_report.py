@@ -58,13 +58,19 @@ def cycle_rows(cycle: Any, cores: int) -> dict[str, str]:
     }  # fmt: skip
 
 
-def cpu_rows(cycle: Any, cores: int) -> dict[str, str]:
+def cpu_rows(cycle: Any, cores: int, idle: Any) -> dict[str, str]:
     budget = cycle.wall_s * cores
     rows = {}
     for role in (*ROLES, "bench (polling)"):
         if cycle.cpu_s.get(role):
             seconds = cycle.cpu_s[role]
             rows[role] = f"{seconds:.1f} s ({100 * seconds / budget:.0f} %)"
+    server = cycle.cpu_s.get("prefect server", 0) + cycle.cpu_s.get("postgresql", 0)
+    idle_server = (idle.get("prefect server", 0) + idle.get("postgresql", 0)) * cycle.wall_s
+    if cycle.runs:
+        rows["prefect server (+ postgresql) per tenant run, idle rate taken off"] = (
+            f"{(server - idle_server) / len(cycle.runs):.2f} s"
+        )
     ours = sum(cycle.cpu_s.values())
     rows["all of the above"] = f"{ours:.1f} s ({100 * ours / budget:.0f} %)"
     others = cycle.machine_cpu_s - ours
@@ -151,7 +157,13 @@ def render(results: list[Any], args: argparse.Namespace, machine: dict[str, str]
     lines += ["", "### Cycles", ""]
     lines += _table(columns, _merge([cycle_rows(c, cores) for r in results for c in r.cycles]))
     lines += ["", "### Where the cycle's CPU goes (seconds; share of all cores over the cycle)", ""]
-    lines += _table(columns, _merge([cpu_rows(c, cores) for r in results for c in r.cycles]))
+    lines += _table(
+        columns, _merge([cpu_rows(c, cores, r.idle_cpu_per_s) for r in results for c in r.cycles])
+    )
+    lines += ["", "Idle (nothing due, 20 s before the first cycle), CPU seconds per second: " +
+              "; ".join(f"{r.mode}: " + ", ".join(f"{role} {value:.3f}" for role, value in
+                                                  sorted(r.idle_cpu_per_s.items()) if value)
+                        for r in results)]  # fmt: skip
     if args.workers > 1:
         lines += ["", "### Tenant runs per worker", ""]
         per_worker = []

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import resource
 import runpy
-import signal
 import sys
 import time
 
@@ -104,8 +103,6 @@ def _profiled(call, profile_dir: str) -> int:
 def run_forked(argv: list[str], cwd: str, env: dict[str, str]) -> int:
     """In a child just forked from the warm server: become the launcher's run, then run it."""
     started_at = time.time()
-    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP, signal.SIGCHLD):
-        signal.signal(signum, signal.SIG_DFL)
     os.chdir(cwd)
     os.environ.clear()
     os.environ.update(env)

@@ -90,6 +90,8 @@ class WarmServer:
             return pid
         code = 1  # the child: never returns into the server's loop
         try:
+            for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGALRM, signal.SIGCHLD):
+                signal.signal(signum, signal.SIG_DFL)  # the server's handlers are not the run's
             self.selector.close()
             self.listener.close()
             for child in self.children.values():

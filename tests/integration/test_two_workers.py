@@ -90,9 +90,8 @@ def test_two_workers_share_the_fleet_and_its_state(stack, tmp_path):
             assert {status for *_, status in history} == {"completed"}, history
             for before, after in zip(history, history[1:], strict=False):
                 assert before[2] <= after[1], f"{tenant}: runs overlap: {before} {after}"
-        assert len(warehouse_runs(data_dir, TENANTS[0])) == 3  # two cycles and the manual run
-        for tenant in moved:  # the moved tenants' second run is in the same warehouse file
-            assert len(warehouse_runs(data_dir, tenant)) == 2
+            # one warehouse file held all of them, whichever worker ran them (and the manual run)
+            assert len(history) == (3 if tenant == TENANTS[0] else 2), history
 
 
 pytestmark = pytest.mark.timeout(900)

@@ -46,6 +46,9 @@ def cycle_rows(cycle: Any, cores: int) -> dict[str, str]:
         "… queued: scheduled → pending (s), mean / p95 / max": _spread([r.queued_s for r in runs]),
         "… starting: pending → running (s), mean / p95 / max": _spread(
             [r.starting_s for r in runs]),
+        "… … pending → launcher started (s)": _spread([r.worker_to_launch_s for r in runs]),
+        "… … launcher started → running: fork, flow run read, flow loaded (s)": _spread(
+            [r.launch_to_running_s for r in runs]),
         "run wall: running → end (s), mean / p95 / max": _spread([r.wall_s for r in runs]),
         "run CPU, all its processes (s): mean / p95 / max": _spread([r.cpu_s for r in runs]),
         "… process start + imports: launcher + child before the engine (s)": _spread(

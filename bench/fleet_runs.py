@@ -32,6 +32,7 @@ class TenantRun:
     pending_at: float | None
     running_at: float | None
     ended_at: float | None
+    launched_at: float | None = None  # the launcher process started
     launch_cpu_s: float | None = None  # the launcher process
     start_cpu_s: float | None = None  # the child before the engine: process start + imports
     engine_cpu_s: float | None = None  # the child in Prefect's engine: the flow run
@@ -45,6 +46,14 @@ class TenantRun:
     @property
     def starting_s(self) -> float | None:
         return _gap(self.pending_at, self.running_at)
+
+    @property
+    def worker_to_launch_s(self) -> float | None:
+        return _gap(self.pending_at, self.launched_at)
+
+    @property
+    def launch_to_running_s(self) -> float | None:
+        return _gap(self.launched_at, self.running_at)
 
     @property
     def to_running_s(self) -> float | None:
@@ -114,6 +123,7 @@ def tenant_runs(client: SyncPrefectClient, cycle: UUID, stats_file: Path) -> lis
             worker=launch.get("worker") or "?", mode=launch.get("mode", "?"),
             scheduled_at=at.get("SCHEDULED", run.created.timestamp()),
             pending_at=at.get("PENDING"), running_at=at.get("RUNNING"), ended_at=final,
+            launched_at=launch.get("started_at"),
             launch_cpu_s=launch.get("launch_cpu_s"), start_cpu_s=child.get("setup_cpu_s"),
             engine_cpu_s=child.get("engine_cpu_s"),
             child_cpu_s=(child_cpu["user_s"] + child_cpu["system_s"]) if child_cpu else None,

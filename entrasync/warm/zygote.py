@@ -110,6 +110,8 @@ class WarmServer:
             os._exit(code)
 
     def _reap(self, child: Child) -> None:
+        if child.pid not in self.children:  # both its events came in one select
+            return
         _, status, usage = os.wait4(child.pid, 0)
         cpu = {"user_s": usage.ru_utime, "system_s": usage.ru_stime,
                "max_rss_mib": usage.ru_maxrss / 1024}  # fmt: skip
@@ -119,9 +121,12 @@ class WarmServer:
 
     def _launcher_gone(self, child: Child) -> None:
         """The launcher never writes after its request: readable means it closed (was killed)."""
+        if child.pid not in self.children:  # reaped in the same select: nothing left to end
+            return
         with contextlib.suppress(ProcessLookupError):
             os.kill(child.pid, signal.SIGKILL)
-        self.selector.unregister(child.conn)
+        with contextlib.suppress(KeyError, ValueError):
+            self.selector.unregister(child.conn)
 
     def _forget(self, child: Child) -> None:
         self.selector.unregister(child.pidfd)

@@ -19,11 +19,20 @@ def warehouse_path(tenant: str) -> Path:
     return data_dir() / "warehouse" / f"{tenant}.duckdb"
 
 
+# Files this process has brought to the schema: a run's tasks open the file about ten times,
+# and the schema script is a tenth of a small tenant's run CPU. A file that is gone and made
+# again gets the schema again.
+_schema_done: set[str] = set()
+
+
 def connect(tenant: str, path: Path | None = None) -> duckdb.DuckDBPyConnection:
     target = path or warehouse_path(tenant)
     target.parent.mkdir(parents=True, exist_ok=True)
+    key, existed = str(target.resolve()), target.exists()
     con = duckdb.connect(str(target))
-    con.execute(SCHEMA_FILE.read_text())
+    if not (existed and key in _schema_done):
+        con.execute(SCHEMA_FILE.read_text())
+        _schema_done.add(key)
     return con
 
 

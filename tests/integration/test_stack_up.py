@@ -9,6 +9,7 @@ import re
 import signal
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 from prefect.client.orchestration import get_client
@@ -17,7 +18,7 @@ from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect_stack import CHECKOUT, free_port
 from processes import alive, command_line, descendants
 from test_prefect_server import tenant_runs, wait_for
-from test_prefect_ui import SHOTS, page_text
+from test_prefect_ui import CHROMIUM, SHOTS, page_text
 
 from entrasync.ops.stack_up import DEMO_TENANTS, FAILING_TENANT, MISSING_GROUP
 
@@ -36,6 +37,7 @@ def read_until(process: subprocess.Popen, pattern: str, seen: list[str]) -> re.M
 
 @pytest.mark.slow
 def test_stack_up_shows_the_cycle_in_the_ui_and_stops_on_ctrl_c(tmp_path):
+    assert Path(CHROMIUM).exists(), f"no {CHROMIUM}: run `make test`, which installs Chromium"
     SHOTS.mkdir(parents=True, exist_ok=True)
     port = free_port()
     env = os.environ | {"PYTHONUNBUFFERED": "1", "PREFECT_HOME": str(tmp_path / "outer-home")}

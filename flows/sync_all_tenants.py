@@ -6,6 +6,7 @@ import time
 from dataclasses import asdict
 from uuid import UUID
 
+import httpx
 from prefect import flow, runtime, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NO_CACHE
@@ -13,6 +14,7 @@ from prefect.client.orchestration import get_client
 from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 from prefect.client.schemas.objects import FlowRun
 from prefect.deployments import run_deployment
+from prefect.exceptions import PrefectHTTPStatusError
 from prefect.states import Completed, Failed, State
 
 from entrasync.ops.cycle import TenantRunResult, idempotency_key, result_rows, verdict
@@ -26,39 +28,62 @@ from entrasync.ops.names import (
 from entrasync.settings import default_tenants_file, load_tenants
 
 POLL_S = 2.0
+CREATE_ATTEMPTS = 3  # per tenant run, on top of the Prefect client's own retries
+CREATE_RETRY_S = 5.0
 PAGE = 200  # the API's default page size
 
 
 @task(name="start-tenant-runs", cache_policy=NO_CACHE)
 def start_tenant_runs(
     allow_deactivations_by_tenant: dict[str, bool], cycle: str, tenants_file: str | None
-) -> dict[str, UUID]:
-    """Create one `sync-<tenant>` run per tenant without waiting for any of them."""
-    started = {}
+) -> dict[str, UUID | str]:
+    """Create one `sync-<tenant>` run per tenant without waiting for any of them.
+
+    A tenant whose run cannot be created (a busy server answering 503 after the client's own
+    retries) gets the error instead of a run id, and the others are still started.
+    """
+    started: dict[str, UUID | str] = {}
     for tenant, allow in allow_deactivations_by_tenant.items():
-        child = run_deployment(
-            SYNC_TENANT_DEPLOYMENT,
-            parameters={
-                "tenant": tenant,
-                "dry_run": False,
-                "allow_deactivations": allow,
-                "tenants_file": tenants_file,
-            },
-            flow_run_name=tenant_run_name(tenant),
-            tags=[PIPELINE_TAG, tenant_tag(tenant)],
-            idempotency_key=idempotency_key(cycle, tenant),
-            timeout=0,
-        )
-        started[tenant] = child.id
+        for attempt in range(1, CREATE_ATTEMPTS + 1):
+            try:
+                child = run_deployment(
+                    SYNC_TENANT_DEPLOYMENT,
+                    parameters={
+                        "tenant": tenant,
+                        "dry_run": False,
+                        "allow_deactivations": allow,
+                        "tenants_file": tenants_file,
+                    },
+                    flow_run_name=tenant_run_name(tenant),
+                    tags=[PIPELINE_TAG, tenant_tag(tenant)],
+                    idempotency_key=idempotency_key(cycle, tenant),  # a retry finds its run
+                    timeout=0,
+                )
+                started[tenant] = child.id
+                break
+            except (PrefectHTTPStatusError, httpx.HTTPError) as error:
+                started[tenant] = f"its run could not be created: {error}"[:500]
+                if attempt < CREATE_ATTEMPTS:
+                    time.sleep(CREATE_RETRY_S * attempt)
     return started
 
 
 @task(name="wait-for-tenant-runs", cache_policy=NO_CACHE)
-def wait_for_tenant_runs(started: dict[str, UUID], wait_minutes: float) -> list[TenantRunResult]:
+def wait_for_tenant_runs(
+    started: dict[str, UUID | str], wait_minutes: float
+) -> list[TenantRunResult]:
     """Poll the children until each is final or the wait is over: the unfinished ones only,
     a page of them per request (a fleet's cycle polls hundreds)."""
     deadline = time.monotonic() + wait_minutes * 60
+    not_started = {tenant: error for tenant, error in started.items() if isinstance(error, str)}
+    started = {tenant: run_id for tenant, run_id in started.items() if tenant not in not_started}
     children: dict[UUID, FlowRun] = {}
+    never_run = [
+        TenantRunResult(tenant, tenant_run_name(tenant), "", "Not started", "FAILED", error)
+        for tenant, error in not_started.items()
+    ]
+    if not started:
+        return never_run
     with get_client(sync_client=True) as client:
         while True:
             waiting = [i for i in started.values() if not _is_final(children.get(i))]
@@ -68,7 +93,8 @@ def wait_for_tenant_runs(started: dict[str, UUID], wait_minutes: float) -> list[
                     children[child.id] = child
             final = all(_is_final(children.get(run_id)) for run_id in started.values())
             if final or time.monotonic() > deadline:
-                return [_result(tenant, children[run_id]) for tenant, run_id in started.items()]
+                ran = [_result(tenant, children[run_id]) for tenant, run_id in started.items()]
+                return ran + never_run
             time.sleep(POLL_S)
 
 

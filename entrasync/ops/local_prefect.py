@@ -24,6 +24,7 @@ from entrasync.ops.children import spawn
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 POOL = "entrasync-pool"
+SQLITE_TIMEOUT_S = "60"  # Prefect's default 10 s gave "database is locked" 503s at 30 tenants
 HEALTHY_TIMEOUT_S = 240.0  # a fresh database is migrated first; slow on a busy 2-core machine
 
 
@@ -57,6 +58,8 @@ class LocalPrefect:
         }  # fmt: skip
         if self.database_url:
             env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = self.database_url
+        else:  # SQLite has one writer: under a fleet's runs a write waits longer than 10 s
+            env["PREFECT_SERVER_DATABASE_TIMEOUT"] = SQLITE_TIMEOUT_S
         return env | extra
 
 

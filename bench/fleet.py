@@ -142,7 +142,7 @@ def run_mode(args: argparse.Namespace, mode: str, emulators: StackProcess) -> Mo
         env = stack.prefect.env(
             ENTRASYNC_CHECKOUT=str(CHECKOUT), ENTRASYNC_DATA_DIR=str(work_dir / "data"),
             ENTRASYNC_WARM_STATS=str(stats), PREFECT_WORKER_QUERY_SECONDS=str(args.poll_seconds),
-            PREFECT_WORKER_PREFETCH_SECONDS="10", PREFECT_LOGGING_LEVEL="INFO",
+            PREFECT_WORKER_PREFETCH_SECONDS="10", PREFECT_LOGGING_LEVEL=args.log_level,
             **emulators.env, **seeded["env"],
         )  # fmt: skip
         if args.profile:
@@ -187,6 +187,11 @@ def main(argv: list[str] | None = None) -> int:
         type=float,
         default=2.0,
         help="PREFECT_WORKER_QUERY_SECONDS of the workers",
+    )
+    parser.add_argument(
+        "--log-level",
+        default="INFO",
+        help="PREFECT_LOGGING_LEVEL of the runs (what they send to the server)",
     )
     parser.add_argument("--work-dir", type=Path, default=Path("bench/out/fleet"))
     parser.add_argument("--results", type=Path, help="also write the report (markdown) here")

@@ -38,7 +38,5 @@ def validate_plan(ctx: RunContext) -> str | None:
         if outcome.success:
             return None
         if outcome.blocked:
-            return deactivation_block_reason(con, ctx.settings, ctx.allow_deactivations) or (
-                "R4: deactivation threshold exceeded"
-            )
+            return deactivation_block_reason(con, ctx.settings)
     raise ValidationFailed("validation of the plan failed: " + "; ".join(outcome.failures))

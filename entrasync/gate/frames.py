@@ -7,6 +7,8 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
+from entrasync.gate.r4 import DEACTIVATING_KINDS
+
 # Trimmed and lower-cased once here, so the suites check the keys the rules compare.
 INPUT_FRAMES_SQL = {
     "entra_users": """
@@ -115,9 +117,9 @@ PLAN_FRAMES_SQL = {
                len(admin_roles_dropped) > 0 AS drops_admin
         FROM dropped
     """,
-    "deactivations": """
+    "deactivations": f"""
         SELECT subject, emply_user_id FROM planned_changes
-        WHERE kind IN ('deactivate_user', 'delete_entra_user')  -- R4 counts Entra deletes too
+        WHERE kind IN {DEACTIVATING_KINDS}
         ORDER BY subject
     """,
 }
@@ -157,10 +159,3 @@ def table_rows_frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame
 
 def plan_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
     return {name: _frame(con, sql) for name, sql in PLAN_FRAMES_SQL.items()}
-
-
-def linked_user_count(con: duckdb.DuckDBPyConnection) -> int:
-    """Linked Emply users before the plan: the base of R4's percentage (as the safety gate)."""
-    return con.execute(
-        "SELECT count(*) FROM emply_users WHERE entra_object_id IS NOT NULL"
-    ).fetchone()[0]

@@ -7,6 +7,7 @@ every user gone) or not, only the operator can tell; `allow_deactivations=true` 
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import duckdb
@@ -14,35 +15,47 @@ import duckdb
 from entrasync.settings import TenantSettings
 
 PERCENT_RULE_MINIMUM = 10
+# The planned changes R4 counts: a delete in Entra is the more drastic deactivation.
+DEACTIVATING_KINDS = ("deactivate_user", "delete_entra_user")
 
 
-def deactivation_block_reason(
-    con: duckdb.DuckDBPyConnection, settings: TenantSettings, allow_deactivations: bool
-) -> str | None:
-    """Why this plan must not be written, or None when it is within the thresholds."""
-    deactivations, linked = con.execute(
-        "SELECT (SELECT count(*) FROM planned_changes WHERE kind IN"
-        " ('deactivate_user', 'delete_entra_user')),"
-        " (SELECT count(*) FROM emply_users WHERE entra_object_id IS NOT NULL)"
-    ).fetchone()
-    if allow_deactivations or deactivations == 0:
-        return None
-    percent = 100.0 * deactivations / linked if linked else 100.0
+def linked_user_count(con: duckdb.DuckDBPyConnection) -> int:
+    """Linked Emply users before the plan: the base of R4's percentage."""
+    return con.execute(
+        "SELECT count(*) FROM emply_users WHERE entra_object_id IS NOT NULL"
+    ).fetchone()[0]
+
+
+def deactivation_limit(max_deactivations: int, max_percent: float, linked_users: int) -> int:
+    """The most deactivations a run may plan without allow_deactivations (the plan suite's
+    threshold; a plan over it is blocked)."""
+    if linked_users == 0:  # no linked users: any deactivation is 100 % of them
+        within_percent = math.inf if max_percent >= 100 else 0
+    else:
+        within_percent = math.floor(max_percent * linked_users / 100 + 1e-9)
+    return int(min(max_deactivations, max(PERCENT_RULE_MINIMUM, within_percent)))
+
+
+def deactivation_block_reason(con: duckdb.DuckDBPyConnection, settings: TenantSettings) -> str:
+    """Why a plan over the threshold (the plan suite said so) is not written, with its numbers."""
+    deactivations = con.execute(
+        "SELECT count(*) FROM planned_changes WHERE list_contains(?, kind)",
+        [list(DEACTIVATING_KINDS)],
+    ).fetchone()[0]
+    linked = linked_user_count(con)
     if deactivations > settings.max_deactivations:
         return (
             f"R4: the plan deactivates or deletes {deactivations} users, more than "
-            "max_deactivations "
-            f"{settings.max_deactivations}; check the plan, then rerun with "
+            f"max_deactivations {settings.max_deactivations}; check the plan, then rerun with "
             "allow_deactivations=true"
         )
-    if deactivations > PERCENT_RULE_MINIMUM and percent > settings.max_deactivation_percent:
-        return (
-            f"R4: the plan deactivates or deletes {deactivations} of {linked} linked users "
-            f"({percent:.0f}%), "
-            f"more than max_deactivation_percent {settings.max_deactivation_percent:g}%; check "
-            "the plan, then rerun with allow_deactivations=true"
-        )
-    return None
+    percent = 100.0 * deactivations / linked if linked else 100.0
+    return (
+        f"R4: the plan deactivates or deletes {deactivations} of {linked} linked users "
+        f"({percent:.0f}%), more than max_deactivation_percent "
+        f"{settings.max_deactivation_percent:g}%; check the plan, then rerun with "
+        "allow_deactivations=true"
+    )
 
 
 def emptied_read_reason(emptied: list[dict[str, Any]]) -> str | None:

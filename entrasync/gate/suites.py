@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 import great_expectations as gx
 from great_expectations.expectations import (
     Expectation,
@@ -17,7 +15,7 @@ from great_expectations.expectations import (
 
 from entrasync.gate.frames import RowCountBaseline
 from entrasync.gate.outcome import DEACTIVATION_THRESHOLD_KEY, EMPTIED_READ_SUFFIX
-from entrasync.gate.r4 import PERCENT_RULE_MINIMUM
+from entrasync.gate.r4 import PERCENT_RULE_MINIMUM, deactivation_limit
 from entrasync.settings import TenantSettings
 
 EMAIL_PATTERN = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
@@ -134,15 +132,6 @@ def inputs_suites(
         frame: gx.ExpectationSuite(name=f"inputs.{frame}", expectations=listed)
         for frame, listed in expectations.items()
     }
-
-
-def deactivation_limit(max_deactivations: int, max_percent: float, linked_users: int) -> int:
-    """R4: the most deactivate_user changes a run may plan without allow_deactivations."""
-    if linked_users == 0:  # the safety gate counts this as 100 % of the linked users
-        within_percent = math.inf if max_percent >= 100 else 0
-    else:
-        within_percent = math.floor(max_percent * linked_users / 100 + 1e-9)
-    return int(min(max_deactivations, max(PERCENT_RULE_MINIMUM, within_percent)))
 
 
 def _deactivations_within_threshold(settings: TenantSettings, linked_users: int) -> Expectation:

@@ -10,6 +10,7 @@ from entrasync.gate import frames, suites
 from entrasync.gate.engine import validate_frame
 from entrasync.gate.gx_results import outcomes_of
 from entrasync.gate.outcome import ExpectationOutcome, SuiteOutcome
+from entrasync.gate.r4 import linked_user_count
 from entrasync.gate.store import store_outcome
 from entrasync.settings import TenantSettings
 
@@ -59,6 +60,6 @@ def validate_plan(
 ) -> SuiteOutcome:
     """The 'plan' suite on `planned_changes` of `run_id`; its results are stored."""
     plan_frames = frames.plan_frames(con)
-    by_frame = suites.plan_suites(settings, allow_deactivations, frames.linked_user_count(con))
+    by_frame = suites.plan_suites(settings, allow_deactivations, linked_user_count(con))
     checked = {name: (plan_frames[name], suite) for name, suite in by_frame.items()}
     return _run(con, run_id, "plan", checked)

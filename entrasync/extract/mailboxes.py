@@ -21,6 +21,7 @@ from entrasync.connectors.graph.mailbox_rows import (
 from entrasync.extract.photos import extract_photos
 from entrasync.settings import TenantSettings
 from entrasync.warehouse.load import insert_rows
+from rules.reads import read_scope
 
 CALENDAR_FIELDS = "id,name,canEdit,isDefaultCalendar"
 EVENT_FIELDS = "id,subject,start,end"
@@ -29,32 +30,6 @@ MAILBOX_TABLES = (
     "emply_calendars", "emply_events", "emply_event_outbox", "mailbox_reads",
     "entra_calendars", "entra_events",
 )  # fmt: skip
-
-# Linked, active Emply users with calendar sync on whose Entra user is in scope: enabled and a
-# member of a connected group (entra_group_members holds only those groups' members); plus the
-# in-scope Entra users no Emply user is linked to yet, whom this run may link or create (R9 is
-# then due in the same run).
-CALENDAR_USERS_SQL = """
-SELECT DISTINCT e.id
-FROM emply_users u
-JOIN entra_users e ON e.id = u.entra_object_id
-JOIN entra_group_members m ON m.member_id = e.id AND m.member_type = 'user'
-WHERE u.active AND u.calendar_sync_enabled AND e.account_enabled
-UNION
-SELECT entra_object_id FROM entra_users_to_link
-ORDER BY 1
-"""
-
-# Calendars whose events are synced: editable, and enabled in Emply or a new default calendar
-# (a user not linked yet has only new ones).
-CALENDARS_WITH_EVENTS_SQL = """
-SELECT DISTINCT c.entra_object_id, c.calendar_id
-FROM entra_calendars c
-LEFT JOIN emply_users u ON u.entra_object_id = c.entra_object_id
-LEFT JOIN emply_calendars m ON m.user_id = u.user_id AND m.entra_calendar_id = c.calendar_id
-WHERE c.can_edit AND (m.enabled OR (m.calendar_id IS NULL AND c.is_default))
-ORDER BY ALL
-"""
 
 
 def calendar_window(days: int, now: datetime | None = None) -> tuple[datetime, datetime]:
@@ -110,7 +85,8 @@ def _user_path(user_id: str) -> str:
 
 
 def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> None:
-    users = [row[0] for row in con.execute(CALENDAR_USERS_SQL).fetchall()]
+    view = read_scope(con, "calendar_users_to_read")  # R9's scope of the reads, decided in rules/
+    users = [row[0] for row in con.execute(f"SELECT * FROM {view} ORDER BY 1").fetchall()]
     query = urlencode({"$select": CALENDAR_FIELDS, "$top": "100"}, safe="$,")
     gets = [mailbox_batch.Get(u, u, f"{_user_path(u)}/calendars?{query}") for u in users]
     answers = mailbox_batch.get_many(graph, gets)
@@ -132,7 +108,8 @@ def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> No
 def _extract_events(
     con: duckdb.DuckDBPyConnection, graph: GraphClient, start: datetime, end: datetime
 ) -> None:
-    wanted = con.execute(CALENDARS_WITH_EVENTS_SQL).fetchall()
+    view = read_scope(con, "calendars_to_read")
+    wanted = con.execute(f"SELECT * FROM {view} ORDER BY ALL").fetchall()
     query = urlencode(
         {"startDateTime": utc_text(start), "endDateTime": utc_text(end),
          "$select": EVENT_FIELDS, "$top": "1000"},

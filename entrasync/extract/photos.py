@@ -12,46 +12,14 @@ from entrasync.connectors.graph import mailbox_batch
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.settings import DEFAULT_PHOTO_CHECKS_PER_RUN
 from entrasync.warehouse.load import insert_rows
+from rules.reads import read_scope
 
-# Linked Emply users without an employee profile (the warehouse's emply_user_profiles, as the
-# rules see it), whose Entra user exists; plus the Entra users this run may link or create
-# (entra_users_to_link), whose photo is then due in the same run (Emply holds none for them).
-# With the photo last downloaded, the last check, and whether its metadata is read this run:
-# never checked; or its photo at the last check is not what Emply holds (copy it again); or
-# among the `?` others checked longest ago. The rest keep what their last check saw.
+# The candidates (rules/reads/photo_candidates.sql) with whether their metadata is read this
+# run: those that must be, and as many others as the run's checks allow (`?`).
 PHOTO_CANDIDATES_SQL = """
 CREATE OR REPLACE TEMP TABLE photo_candidates AS
-WITH candidates AS (
-    SELECT
-        e.id AS entra_object_id,
-        bool_or(s.sha256 IS DISTINCT FROM lower(u.photo_sha256)) AS emply_differs
-    FROM emply_users u
-    JOIN entra_users e ON e.id = u.entra_object_id
-    LEFT JOIN entra_photo_seen s ON s.entra_object_id = e.id
-    WHERE NOT EXISTS (SELECT 1 FROM emply_user_profiles p WHERE p.user_id = u.user_id)
-    GROUP BY e.id
-    UNION ALL
-    SELECT t.entra_object_id, s.sha256 IS NOT NULL
-    FROM entra_users_to_link t
-    LEFT JOIN entra_photo_seen s USING (entra_object_id)
-), due AS (
-    SELECT
-        c.entra_object_id,
-        c.emply_differs,
-        k.checked_at,
-        coalesce(k.has_photo, false) AS had_photo,
-        k.entra_object_id IS NULL OR (k.has_photo AND c.emply_differs) AS must_read
-    FROM candidates c
-    LEFT JOIN entra_photo_checks k USING (entra_object_id)
-)
-SELECT
-    d.entra_object_id, s.media_etag, s.content_type, s.sha256, s.size_bytes,
-    d.emply_differs, d.had_photo,
-    d.must_read OR row_number() OVER (
-        PARTITION BY d.must_read ORDER BY d.checked_at, d.entra_object_id
-    ) <= ? AS read_now
-FROM due d
-LEFT JOIN entra_photo_seen s USING (entra_object_id)
+SELECT * EXCLUDE (must_read, check_order), must_read OR check_order <= ? AS read_now
+FROM {view}
 """
 
 # Candidates not read this run: the photo their last check saw (a 404 then: no photo). Only a
@@ -105,7 +73,8 @@ def extract_photos(
     """
     con.execute("DELETE FROM entra_photos")
     con.execute("DELETE FROM entra_photo_content")
-    con.execute(PHOTO_CANDIDATES_SQL, [checks_per_run])
+    view = read_scope(con, "photo_candidates_due")
+    con.execute(PHOTO_CANDIDATES_SQL.format(view=view), [checks_per_run])
     try:
         con.execute(CARRIED_PHOTOS_SQL)
         users = con.execute(READ_NOW_SQL).fetchall()

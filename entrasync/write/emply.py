@@ -11,9 +11,10 @@ import duckdb
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.run.deadline import RunDeadline
 from entrasync.warehouse import audit
-from entrasync.warehouse.outcomes import Outcome, applied_earlier
+from entrasync.warehouse.outcomes import Outcome
+from entrasync.write.engine import OutcomeLog
 from entrasync.write.mailboxes import MAILBOX_KINDS, write_mailbox_change
-from entrasync.write.pool import OutcomeLog, run_phase
+from entrasync.write.pool import run_phase
 
 EMPLY_KINDS = (
     "link_user", "create_user", "activate_user", "deactivate_user", "set_roles", *MAILBOX_KINDS,
@@ -86,13 +87,8 @@ def write_emply_changes(
     loses at most the latest batch of records, never a write: the rerun's plan reads Emply.
     """
     pending = [c for c in audit.pending_changes(con, run_id) if c["kind"] in EMPLY_KINDS]
-    earlier = applied_earlier(con, tenant, run_id, [c["change_id"] for c in pending])
-    log = OutcomeLog(con, run_id)
-    for change in pending:
-        if change["change_id"] in earlier:
-            why = f"already applied in run {earlier[change['change_id']]}"
-            log.add(Outcome(change["change_id"], "skipped", why))
-    log.flush()
+    log = OutcomeLog(con, tenant, run_id)
+    todo = log.skip_applied_earlier(pending)
     written = itertools.count(1)
 
     def write(change: dict[str, Any], cursor: duckdb.DuckDBPyConnection) -> dict[str, Any] | None:
@@ -101,7 +97,6 @@ def write_emply_changes(
             on_written(next(written))
         return result
 
-    todo = [c for c in pending if c["change_id"] not in earlier]
     for phase in sorted({_phase(c["kind"]) for c in todo}):
         changes = [c for c in todo if _phase(c["kind"]) == phase]
         if phase > 0:

@@ -15,6 +15,8 @@ from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.errors import GraphError
 from entrasync.run.deadline import RunDeadline
 from entrasync.warehouse import audit
+from entrasync.warehouse.outcomes import Outcome
+from entrasync.write.engine import OutcomeLog
 from entrasync.write.passwords import temporary_password
 
 ENTRA_KINDS = (
@@ -72,15 +74,18 @@ class EntraWriter:
     run_id: str
     budget: WriteBudget = field(default_factory=WriteBudget)
     deadline: RunDeadline = field(default_factory=RunDeadline.unbounded)
-    counts: dict[str, int] = field(
-        default_factory=lambda: {"applied": 0, "failed": 0, "skipped": 0}
-    )
     handled: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        # Each outcome recorded as it happens: later steps read them back (progress_failed).
+        self.log = OutcomeLog(self.con, self.tenant, self.run_id, flush_every=1)
+        self.earlier: dict[str, str] = {}
 
     def run(self) -> dict[str, int]:
         pending = [
             c for c in audit.pending_changes(self.con, self.run_id) if c["kind"] in ENTRA_KINDS
         ]
+        self.earlier = self.log.applied_earlier(pending)
         members: dict[str, list[dict[str, Any]]] = {}
         for change in pending:
             if change["kind"] == "add_entra_group_member":
@@ -105,12 +110,12 @@ class EntraWriter:
         for change in pending:
             if change["kind"] in writers:
                 self.apply(change, writers[change["kind"]])
-        return self.counts
+        return self.log.counts
 
     def apply(self, change: dict[str, Any], write: Callable[[dict], dict | None]) -> str:
         """Write one change unless an earlier run did; returns its outcome."""
         self.deadline.check(f"writing {change['kind']} of {change['subject']}")  # a safe point
-        earlier = audit.already_applied(self.con, self.tenant, change["change_id"])
+        earlier = self.earlier.get(change["change_id"])
         if earlier:
             return self.record(change, "skipped", f"already applied in run {earlier}")
         try:
@@ -120,8 +125,7 @@ class EntraWriter:
         return self.record(change, "applied", result=result)
 
     def record(self, change, outcome: str, error: str | None = None, result=None) -> str:
-        audit.record_outcome(self.con, self.run_id, change["change_id"], outcome, error, result)
-        self.counts[outcome] += 1
+        self.log.add(Outcome(change["change_id"], outcome, error, result))
         self.handled.add(change["change_id"])
         return outcome
 

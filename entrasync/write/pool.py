@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import threading
-import time
 from collections import deque
 from collections.abc import Callable, Hashable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
@@ -11,34 +10,11 @@ from typing import Any
 
 import duckdb
 
-from entrasync.warehouse.outcomes import Outcome, record_outcomes
+from entrasync.warehouse.outcomes import Outcome
+from entrasync.write.engine import OutcomeLog
 
 Change = dict[str, Any]
 WriteOne = Callable[[Change, duckdb.DuckDBPyConnection], dict[str, Any] | None]
-FLUSH_EVERY = 200
-FLUSH_AFTER_S = 0.5
-
-
-class OutcomeLog:
-    """Outcomes collected in the caller's thread, written to DuckDB in batches."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection, run_id: str) -> None:
-        self._con = con
-        self._run_id = run_id
-        self._pending: list[Outcome] = []
-        self._flushed_at = time.monotonic()
-        self.counts = {"applied": 0, "failed": 0, "skipped": 0}
-
-    def add(self, outcome: Outcome) -> None:
-        self._pending.append(outcome)
-        self.counts[outcome.outcome] += 1
-        if len(self._pending) >= FLUSH_EVERY or time.monotonic() - self._flushed_at > FLUSH_AFTER_S:
-            self.flush()
-
-    def flush(self) -> None:
-        record_outcomes(self._con, self._run_id, self._pending)
-        self._pending = []
-        self._flushed_at = time.monotonic()
 
 
 def units(changes: Iterable[Change]) -> list[list[Change]]:

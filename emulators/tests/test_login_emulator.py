@@ -152,3 +152,11 @@ def test_token_expires_after_the_configured_lifetime(http, stack, tenant):
     assert expired.status_code == 401
     assert expired.json()["error"]["code"] == "InvalidAuthenticationToken"
     assert "expired" in expired.json()["error"]["message"]
+
+
+def test_a_fault_the_control_surface_cannot_make_is_refused(http, stack, tenant):
+    faults = f"{stack.control_url}/login/{tenant}/faults"
+    answer = http.post(faults, json={"status": 200, "times": 1})
+    assert answer.status_code == 400 and "is no error" in answer.json()["error"]
+    answer = http.post(faults, json={"status": 503, "times": 0})
+    assert answer.status_code == 400

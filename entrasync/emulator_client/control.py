@@ -117,6 +117,20 @@ class ControlSurface:
         """`{"requests", "writes"}` of the customer since its reset."""
         return self._call("GET", f"/emply/{segment(customer)}/stats")
 
+    # Login side, keyed by Entra tenant id
+
+    def login_fault(self, tenant_id: str, **fault: Any) -> None:
+        """The next `times` token requests of the tenant wait `delay_ms`, then answer `status`."""
+        self._call("POST", f"/login/{segment(tenant_id)}/faults", fault)
+
+    def login_token_requests(self, tenant_id: str) -> int:
+        """Token requests of the tenant since the last `reset_login`."""
+        return self._call("GET", "/login/stats")["token_requests"].get(tenant_id, 0)
+
+    def reset_login(self) -> None:
+        """Drop every pending login fault and count."""
+        self._call("DELETE", "/login/stats")
+
 
 def _reason(response: httpx.Response) -> str:
     try:

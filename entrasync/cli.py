@@ -198,6 +198,12 @@ def build_parser() -> argparse.ArgumentParser:
     from entrasync.ops.commands import add_ops_commands
 
     add_ops_commands(commands)  # rerun-failed, secrets set, automations install
+    from entrasync.ops.worker_command import add_worker_command
+
+    add_worker_command(commands)
+    from entrasync.ops.stack_up import add_stack_commands
+
+    add_stack_commands(commands)
     return parser
 
 

@@ -90,7 +90,9 @@ def _tenant_items(path: Path, source: str) -> list[Any]:
     except OSError as error:
         raise SettingsError(f"{source}: cannot read ({error.strerror or error})") from None
     try:
-        raw = yaml.safe_load(text)
+        # libyaml's loader: every tenant run reads the whole fleet's file (500 tenants: 0.13 s
+        # instead of 1 s of CPU with the pure-Python one)
+        raw = yaml.load(text, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark
         where = f"line {mark.line + 1}: " if mark else ""

@@ -21,6 +21,12 @@ def warehouse_path(tenant: str) -> Path:
     return paths.warehouse_file(tenant)
 
 
+# Files this process has brought to the schema: a run's tasks open the file about ten times,
+# and the schema script is a tenth of a small tenant's run CPU. A file that is gone and made
+# again gets the schema again.
+_schema_done: set[str] = set()
+
+
 def connect(tenant: str, path: Path | None = None) -> duckdb.DuckDBPyConnection:
     """The tenant's warehouse, created owner-only; `path` places it elsewhere (tests, bench)."""
     check_tenant_name(tenant)
@@ -30,10 +36,13 @@ def connect(tenant: str, path: Path | None = None) -> duckdb.DuckDBPyConnection:
     else:
         target = path
         private_folder(target.parent, target.parent)
+    key, existed = str(target.resolve()), target.exists()
     con = duckdb.connect(str(target))
     for created in (target, target.with_name(target.name + ".wal")):
         private_file(created)
-    con.execute(SCHEMA_FILE.read_text())
+    if not (existed and key in _schema_done):
+        con.execute(SCHEMA_FILE.read_text())
+        _schema_done.add(key)
     return con
 
 

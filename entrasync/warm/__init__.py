@@ -1,0 +1,1 @@
+"""Warm execution of Prefect flow runs: a preloaded process forks each run (docs/DESIGN.md)."""

@@ -251,7 +251,7 @@ FILE_AND_CLI_CASES = [
         lambda tmp: cli_line("synch"),
         "entrasync: argument command: invalid choice: 'synch' (choose from 'demo', 'sync', "
         "'query', 'history', 'explain', 'validation', 'scenario', 'emulators', 'rerun-failed', "
-        "'secrets', 'automations') (see `entrasync --help`)",
+        "'secrets', 'automations', 'worker', 'stack') (see `entrasync --help`)",
     ),  # fmt: skip
     Case(
         "cli-explain-unknown-tenant",

@@ -12,8 +12,7 @@ import pytest
 
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
-from entrasync.launch import run_sync
-from entrasync.scenario.control import ControlSurface
+from entrasync.emulator_client import ControlSurface
 from entrasync.scenario.runner import patched_environ
 from entrasync.scenario.tenants_file import (
     EMPLY_KEY_ENV,
@@ -27,6 +26,7 @@ from entrasync.sync.extract_mailboxes import extract_mailboxes
 from entrasync.sync.extract_photos import extract_photos
 from entrasync.warehouse.db import connect_memory
 from entrasync.warehouse.paths import warehouse_file
+from flows.launch import run_sync
 
 SECRET, EMPLY_KEY, CLIENT_ID = "s3cret-mailboxes", "emply-key-mailboxes", "app-mailboxes"
 

@@ -250,7 +250,7 @@ FILE_AND_CLI_CASES = [
         "cli-unknown-command",
         lambda tmp: cli_line("synch"),
         "entrasync: argument command: invalid choice: 'synch' (choose from 'demo', 'sync', "
-        "'query', 'history', 'explain', 'validation', 'scenario', 'emulators', 'rerun-failed', "
+        "'query', 'history', 'explain', 'validation', 'scenario', 'rerun-failed', "
         "'secrets', 'automations', 'worker', 'stack') (see `entrasync --help`)",
     ),  # fmt: skip
     Case(

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import ssl
 import time
 from dataclasses import dataclass, field
 from typing import Any
-
-import httpx
 
 from bench.figures import ReadFigures, directory_requests, read_figures
 from bench.stack_process import StackProcess
 from bench.tenant import BenchTenant
 from bench.worker import Worker
-from entrasync.emulators.churn import Churn
+from entrasync_emulators.churn import Churn
 
 
 @dataclass
@@ -60,11 +57,7 @@ def apply_churn(stack: StackProcess, tenant: BenchTenant, churn: Churn, users: i
     """`users` user changes and `memberships` membership changes, through the control surface."""
     ops = churn.user_ops(users) + churn.membership_ops(memberships)
     started = time.perf_counter()
-    verify = ssl.create_default_context(cafile=stack.ca_file)
-    with httpx.Client(base_url=stack.control_url, verify=verify, timeout=60) as control:
-        for op in ops:
-            response = control.post(f"/graph/{tenant.target.tenant_id}/ops", json=op)
-            if response.status_code != 200:
-                raise RuntimeError(f"churn op {op}: {response.status_code} {response.text}")
+    for op in ops:
+        stack.control.graph_op(tenant.target.tenant_id, op["op"], op["args"])
     return {"ops": len(ops), "user_changes": users, "membership_changes": memberships,
             "seconds": time.perf_counter() - started}  # fmt: skip

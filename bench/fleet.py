@@ -83,7 +83,7 @@ def run_cycle(
     client: SyncPrefectClient, name: str, fleet_stack: FleetStack, emulators: StackProcess,
     stats: Path,
 ) -> CycleFigures:  # fmt: skip
-    roots = fleet_stack.roots() | {"emulators": [emulators.process.pid]}
+    roots = fleet_stack.roots() | {"emulators": [emulators.emulators.process.pid]}
     cpu_before, machine_before, bench_before = cpu_by_role(roots), machine_cpu_s(), _bench_cpu_s()
     started = time.time()
     cycle = run_deployment(CYCLE_DEPLOYMENT, as_subflow=False, timeout=0)
@@ -155,7 +155,7 @@ def run_mode(args: argparse.Namespace, mode: str, emulators: StackProcess) -> Mo
             stack.start_workers(client, args.workers, args.runs_at_once + 1, mode == "cold", env)
             print(f"[{mode}] server {stack.prefect.url}, {args.workers} worker(s) online",
                   flush=True)  # fmt: skip
-            idle = idle_cpu(stack.roots() | {"emulators": [emulators.process.pid]})
+            idle = idle_cpu(stack.roots() | {"emulators": [emulators.emulators.process.pid]})
             cycles = [run_cycle(client, "initial", stack, emulators, stats)]
             churn = churn_fleet(emulators, tenants)
             print(f"[{mode}] churn: {churn['ops']} changes in {churn['seconds']:.1f} s", flush=True)

@@ -8,21 +8,19 @@ from __future__ import annotations
 
 import random
 import secrets
-import ssl
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
 import yaml
 
 from bench.stack_process import StackProcess
 from bench.tenant import EMPLY_KEY_ENV, SECRET_ENV, tenants_yaml
-from entrasync.emulators.churn import Churn
-from entrasync.emulators.generate import TenantShape, generate
-from entrasync.emulators.seed_stack import StackTenant, seed_stack
+from entrasync.emulator_client import StackTenant
+from entrasync_emulators.churn import Churn
+from entrasync_emulators.generate import TenantShape, generate
 
 # The issue's mix: share of tenants, then their user counts (uniform in the range).
 DEFAULT_MIX = "70:50-500,25:500-5000,5:5000-20000"
@@ -90,7 +88,7 @@ def seed_fleet(stack: StackProcess, tenants: list[FleetTenant], work_dir: Path) 
         generated = generate(tenant.shape)
         target = StackTenant(**{**tenant.target.__dict__, "client_secret": secret,
                                 "api_key": api_key})  # fmt: skip
-        seed_stack(stack.control_url, stack.ca_file, target, generated)
+        stack.control.load_tenant(target, generated)
         return tenants_yaml(tenant.name, target, generated)["tenants"][0]
 
     with ThreadPoolExecutor(SEED_THREADS) as pool:
@@ -105,7 +103,6 @@ def seed_fleet(stack: StackProcess, tenants: list[FleetTenant], work_dir: Path) 
 
 def churn_fleet(stack: StackProcess, tenants: list[FleetTenant]) -> dict[str, Any]:
     """1 % of each tenant's users and 0.5 % of its memberships changed (at least one each)."""
-    verify = ssl.create_default_context(cafile=stack.ca_file)
     started = time.perf_counter()
 
     def churn_one(tenant: FleetTenant) -> int:
@@ -113,11 +110,8 @@ def churn_fleet(stack: StackProcess, tenants: list[FleetTenant]) -> dict[str, An
         churn = Churn(generate(shape))
         ops = churn.user_ops(max(1, round(shape.users * USER_CHURN)))
         ops += churn.membership_ops(max(1, round(shape.memberships * MEMBERSHIP_CHURN)))
-        with httpx.Client(base_url=stack.control_url, verify=verify, timeout=60) as control:
-            for op in ops:
-                response = control.post(f"/graph/{tenant.target.tenant_id}/ops", json=op)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{tenant.name}: churn {op}: {response.text[:200]}")
+        for op in ops:
+            stack.control.graph_op(tenant.target.tenant_id, op["op"], op["args"])
         return len(ops)
 
     with ThreadPoolExecutor(SEED_THREADS) as pool:

@@ -32,25 +32,25 @@ def object_id(index: int) -> str:
 def seed(stack: StackProcess, users: int, secret: str, api_key: str) -> None:
     """Linked users in one connected group; each has a photo, every 4th a second calendar."""
     upns = [f"user{i:05d}@{DOMAIN}" for i in range(users)]
-    with stack.control() as control:
-        control.put(f"/graph/{TENANT}", json={
-            "domains": [DOMAIN], "client_id": CLIENT_ID, "client_secret": secret,
-        }).raise_for_status()  # fmt: skip
-        control.post(f"/graph/{TENANT}/seed", json={
-            "users": [{"upn": u, "mail": u, "id": object_id(i)} for i, u in enumerate(upns)],
-            "groups": [{"name": "Employee", "members": upns}],
-        }).raise_for_status()  # fmt: skip
-        control.put(f"/emply/{TENANT}", json={"api_key": api_key, "roles": ["Employee"]})
-        control.post(f"/emply/{TENANT}/seed", json={"users": [
-            {"username": u, "email": u, "roles": ["Employee"], "external_id": object_id(i)}
-            for i, u in enumerate(upns)
-        ]}).raise_for_status()  # fmt: skip
-        for i, upn in enumerate(upns):
-            ops = [("set_photo", {"user": upn, "content": f"photo of {upn}"})]
-            if i % 4 == 0:
-                ops.append(("add_calendar", {"user": upn, "name": "Team"}))
-            for op, args in ops:
-                control.post(f"/graph/{TENANT}/ops", json={"op": op, "args": args})
+    control = stack.control
+    control.reset_graph(TENANT, [DOMAIN], CLIENT_ID, secret)
+    control.seed_graph(
+        TENANT,
+        [{"upn": u, "mail": u, "id": object_id(i)} for i, u in enumerate(upns)],
+        [{"name": "Employee", "members": upns}],
+    )
+    control.reset_emply(TENANT, api_key, ["Employee"])
+    emply_users = [
+        {"username": u, "email": u, "roles": ["Employee"], "external_id": object_id(i)}
+        for i, u in enumerate(upns)
+    ]
+    control.seed_emply(TENANT, emply_users, [])
+    for i, upn in enumerate(upns):
+        ops = [("set_photo", {"user": upn, "content": f"photo of {upn}"})]
+        if i % 4 == 0:
+            ops.append(("add_calendar", {"user": upn, "name": "Team"}))
+        for op, args in ops:
+            control.graph_op(TENANT, op, args)
 
 
 def settings() -> TenantSettings:

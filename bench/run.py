@@ -18,7 +18,7 @@ from bench.report import render
 from bench.stack_process import LATENCY_MS, RU_PER_WINDOW, StackProcess, start_stack
 from bench.tenant import BenchTenant, seed_bench_tenant, shape_for
 from bench.worker import Worker
-from entrasync.emulators.churn import Churn
+from entrasync_emulators.churn import Churn
 
 USER_CHURN = 0.01  # the incremental cycle: 1% of users changed ...
 MEMBERSHIP_CHURN = 0.005  # ... and 0.5% of memberships

@@ -12,9 +12,9 @@ from typing import Any
 import yaml
 
 from bench.stack_process import StackProcess
-from entrasync.emulators.generate import TenantShape, generate
-from entrasync.emulators.seed_stack import StackTenant, seed_stack
+from entrasync.emulator_client import StackTenant
 from entrasync.warehouse.paths import warehouse_file
+from entrasync_emulators.generate import TenantShape, generate
 
 TENANT = "bench"
 ENTRA_TENANT_ID = "7d3c0b52-bench-4e6f-9c11-000000000100"
@@ -67,7 +67,7 @@ def seed_bench_tenant(
         client_secret=secrets.token_urlsafe(24), api_key=secrets.token_urlsafe(24),
         domains=(shape.domain,),
     )  # fmt: skip
-    seed_stack(stack.control_url, stack.ca_file, target, generated)
+    stack.control.load_tenant(target, generated)
     seconds = {"generate": generated_at - started, "seed": time.perf_counter() - generated_at}
     shutil.rmtree(work_dir, ignore_errors=True)  # a fresh warehouse: the first sync reads in full
     work_dir.mkdir(parents=True)

@@ -57,7 +57,7 @@ def _task_seconds(run_id: str) -> tuple[dict[str, float], float]:
 
 
 def sync(tenant: str, tenants_file: str, allow_deactivations: bool, profile: bool) -> dict:
-    from entrasync.launch import run_sync
+    from flows.launch import run_sync
 
     started = time.perf_counter()
     summary, profile_text = _profiled(

@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from datetime import date
 from typing import NoReturn
 
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-# A first start migrates a fresh SQLite file; on a busy 2-core machine that takes > 20 s.
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+from entrasync.prefect_env import set_prefect_defaults
+
+set_prefect_defaults(quiet=True)
 
 from entrasync.errors import EntrasyncError  # noqa: E402
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from entrasync.launch import run_sync
     from entrasync.settings import Endpoints, default_tenants_file, load_tenant
+    from flows.launch import run_sync
 
     # Bad settings stop here with one line; inside the flow Prefect would log a traceback.
     load_tenant(args.tenants_file or default_tenants_file(), args.tenant)
@@ -47,19 +45,6 @@ def _scenario_run(args: argparse.Namespace) -> int:
     from entrasync.scenario import run_files
 
     return run_files(args.files)
-
-
-def _emulators_serve(args: argparse.Namespace) -> int:
-    from entrasync.emulators.stack import serve_forever
-
-    serve_forever()
-    return 0
-
-
-def _emulators_generate(args: argparse.Namespace) -> int:
-    from entrasync.emulators.generate_cli import run
-
-    return run(args)
 
 
 def _query(args: argparse.Namespace) -> int:
@@ -209,18 +194,6 @@ def build_parser() -> argparse.ArgumentParser:
     scenario_run = scenario_commands.add_parser("run", help="run scenario files")
     scenario_run.add_argument("files", nargs="+")
     scenario_run.set_defaults(handler=_scenario_run)
-
-    emulators = commands.add_parser("emulators", help="local Microsoft login, Graph and Emply")
-    emulator_commands = emulators.add_subparsers(dest="emulators_command", required=True)
-    serve = emulator_commands.add_parser("serve", help="run the emulators until Ctrl-C")
-    serve.set_defaults(handler=_emulators_serve)
-    generate = emulator_commands.add_parser(
-        "generate", help="a synthetic tenant: seed JSON, or seeded into a running stack"
-    )
-    from entrasync.emulators.generate_cli import add_arguments
-
-    add_arguments(generate)
-    generate.set_defaults(handler=_emulators_generate)
 
     from entrasync.ops.commands import add_ops_commands
 

@@ -4,19 +4,18 @@ from __future__ import annotations
 
 import os
 import secrets
-import ssl
 import time
 from pathlib import Path
 from typing import TextIO
 
-import httpx
 import yaml
 
-from entrasync.launch import run_sync
+from entrasync.emulator_client import ControlSurface, EmulatorProcess, StackTenant
 from entrasync.settings import data_dir, load_tenants
 from entrasync.warehouse.db import warehouse_path
 from entrasync.warehouse.history import audit_dir
 from entrasync.warehouse.history_views import build_views
+from flows.launch import run_sync
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "data" / "demo"
 EXAMPLE_QUERY = (
@@ -33,22 +32,16 @@ def seed_emulators(control_url: str, ca_file: str, tenants_file: Path) -> dict[s
     """Reset and seed every demo tenant on both sides; returns the secrets' env vars."""
     seed = yaml.safe_load((DEMO_DIR / "seed.yaml").read_text())
     env: dict[str, str] = {}
-    with httpx.Client(
-        base_url=control_url, verify=ssl.create_default_context(cafile=ca_file), timeout=60
-    ) as control:
+    with ControlSurface(control_url, ca_file) as control:
         for tenant in load_tenants(tenants_file):
-            secret, api_key = secrets.token_urlsafe(24), secrets.token_urlsafe(24)
-            env[tenant.credential.env] = secret
-            env[tenant.emply.api_key.env] = api_key
-            control.put(f"/graph/{tenant.tenant_id}", json={
-                "domains": list(tenant.domains), "client_id": tenant.client_id,
-                "client_secret": secret}).raise_for_status()  # fmt: skip
-            control.post(f"/graph/{tenant.tenant_id}/seed", json=seed["entra"]).raise_for_status()
-            customer = tenant.emply.customer
-            control.put(
-                f"/emply/{customer}", json={"api_key": api_key, "roles": []}
-            ).raise_for_status()
-            control.post(f"/emply/{customer}/seed", json=seed["emply"]).raise_for_status()
+            target = StackTenant(
+                tenant_id=tenant.tenant_id, customer=tenant.emply.customer,
+                client_id=tenant.client_id, client_secret=secrets.token_urlsafe(24),
+                api_key=secrets.token_urlsafe(24), domains=tuple(tenant.domains),
+            )  # fmt: skip
+            env[tenant.credential.env] = target.client_secret
+            env[tenant.emply.api_key.env] = target.api_key
+            control.load_tenant(target, seed)
     return env
 
 
@@ -65,11 +58,9 @@ def format_counts(first: dict, second: dict) -> str:
 
 
 def run_demo(out: TextIO) -> int:
-    from entrasync.emulators.stack import EmulatorStack
-
     tenants_file = DEMO_DIR / "tenants.yaml"
     started = time.monotonic()
-    with EmulatorStack() as stack:
+    with EmulatorProcess() as stack:
         print(f"emulators up: login {stack.login_url}  graph {stack.graph_url}  "
               f"emply {stack.emply_url}", file=out)  # fmt: skip
         os.environ.update(stack.env())

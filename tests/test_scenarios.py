@@ -22,9 +22,9 @@ SCENARIO_FILES = sorted((Path(__file__).parent / "scenarios").glob("*.yaml"))
 
 @pytest.fixture(scope="session")
 def scenario_stack():
-    from entrasync.emulators.stack import EmulatorStack
+    from entrasync.emulator_client import EmulatorProcess
 
-    stack = EmulatorStack().start()
+    stack = EmulatorProcess().start()
     yield stack
     stack.stop()
 
@@ -411,10 +411,9 @@ def test_photo_digest_compares_case_insensitively_and_null_means_no_photo():
 
 def test_a_sync_that_changes_a_system_without_counting_it_fails_its_step(tmp_path, scenario_stack):
     """The runner's own check on every sync step: nothing changes that no applied change says."""
-    from entrasync.scenario.control import ControlSurface
 
     def silent_sync(**kwargs: Any) -> dict[str, Any]:
-        with ControlSurface(scenario_stack.control_url, scenario_stack.ca_file) as control:
+        with scenario_stack.control() as control:
             control.emply_op("tiny", "set_roles", {"user": "megan@contoso.com",
                                                    "roles": ["Manager"]})  # fmt: skip
         return {"run_id": "r1", "status": "completed", "changes": {}}

@@ -2,7 +2,7 @@
 
 A failed or partial read raises and leaves the tables as they were (R4: the run stops before
 planning). What to read beyond the directories (whose calendars, events and photos) is decided
-by rules/fetch/.
+by rules/reads/.
 """
 
 from entrasync.extract.emply import extract_emply

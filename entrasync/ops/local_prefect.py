@@ -21,6 +21,7 @@ import httpx
 
 from entrasync.errors import EntrasyncError
 from entrasync.ops.children import spawn
+from entrasync.prefect_env import set_prefect_defaults
 
 CHECKOUT = Path(__file__).resolve().parents[2]
 POOL = "entrasync-pool"
@@ -51,11 +52,9 @@ class LocalPrefect:
         return f"{self.url}/api"
 
     def env(self, **extra: str) -> dict[str, str]:
-        env = os.environ | {
-            "PREFECT_API_URL": self.api_url,
-            "PREFECT_SERVER_ANALYTICS_ENABLED": "false",  # Prefect never calls home
-            "PREFECT_HOME": str(self.home),
-        }  # fmt: skip
+        env = dict(os.environ)
+        set_prefect_defaults(environ=env)
+        env |= {"PREFECT_API_URL": self.api_url, "PREFECT_HOME": str(self.home)}
         if self.database_url:
             env["PREFECT_SERVER_DATABASE_CONNECTION_URL"] = self.database_url
         else:  # SQLite has one writer: under a fleet's runs a write waits longer than 10 s

@@ -83,14 +83,14 @@ class Stopping:
 
 def stack_up(args: argparse.Namespace) -> int:
     from entrasync.demo import seed_emulators
-    from entrasync.emulators.stack import EmulatorStack
+    from entrasync.emulator_client import EmulatorProcess
 
     stopping = Stopping()
     state = args.state_dir.resolve()
     shutil.rmtree(state, ignore_errors=True)
     (state / "logs").mkdir(parents=True)
     say = print
-    with EmulatorStack() as emulators:
+    with EmulatorProcess() as emulators:
         tenants_file = state / "tenants.yaml"
         demo_tenants(tenants_file)
         env = emulators.env() | seed_emulators(

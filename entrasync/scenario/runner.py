@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from entrasync.emulator_client import ControlSurface, ControlSurfaceError
 from entrasync.errors import EntrasyncError
 from entrasync.scenario import report
 from entrasync.scenario.applied import Sides, applied_changes, check_applied
-from entrasync.scenario.control import ControlSurface, ControlSurfaceError
 from entrasync.scenario.expect import Outcome, check_expect
 from entrasync.scenario.model import Scenario, Step, load_scenario
 from entrasync.scenario.tenants_file import (
@@ -30,7 +30,7 @@ from entrasync.scenario.tenants_file import (
 )
 
 if TYPE_CHECKING:
-    from entrasync.emulators.stack import EmulatorStack
+    from entrasync.emulator_client import EmulatorProcess
 
 SyncTenant = Callable[..., dict[str, Any]]
 
@@ -51,17 +51,17 @@ class ScenarioResult:
 
 
 def run_scenario(
-    path: str | Path, stack: EmulatorStack, *, sync_tenant: SyncTenant | None = None
+    path: str | Path, stack: EmulatorProcess, *, sync_tenant: SyncTenant | None = None
 ) -> ScenarioResult:
     """Load and play one scenario file (ScenarioError when the file itself is wrong)."""
     scenario = load_scenario(path)
-    with ControlSurface(stack.control_url, stack.ca_file) as control:
+    with stack.control() as control:
         return play(scenario, stack, control, sync_tenant)
 
 
 def play(
     scenario: Scenario,
-    stack: EmulatorStack,
+    stack: EmulatorProcess,
     control: ControlSurface,
     sync_tenant: SyncTenant | None = None,
 ) -> ScenarioResult:
@@ -237,7 +237,7 @@ def _reason(error: Exception) -> str:
 def _flow_sync_tenant() -> SyncTenant:
     # the real flow (flows.sync_tenant), imported only once a scenario syncs; run_sync also
     # returns the summary of blocked and failed runs, which Prefect reports as Failed states
-    from entrasync.launch import run_sync
+    from flows.launch import run_sync
 
     return run_sync
 

@@ -2,13 +2,6 @@
 
 from __future__ import annotations
 
-from entrasync.scenario.ops import (
-    EMPLY_ADD_EMPLOYEE,
-    EMPLY_ADD_USER,
-    EMPLY_OPS,
-    ENTRA_ADD_USER,
-    ENTRA_OPS,
-)
 from entrasync.scenario.shapes import (
     Choice,
     Count,
@@ -24,6 +17,13 @@ from entrasync.scenario.shapes import (
     TextOr,
     optional,
     required,
+)
+from entrasync.scenario.spec_ops import (
+    EMPLY_ADD_EMPLOYEE,
+    EMPLY_ADD_USER,
+    EMPLY_OPS,
+    ENTRA_ADD_USER,
+    ENTRA_OPS,
 )
 
 RUN_STATES = ("completed", "planned", "blocked", "failed")

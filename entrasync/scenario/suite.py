@@ -6,19 +6,12 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TextIO
 
+from entrasync.emulator_client import EmulatorProcess, EmulatorStartError
 from entrasync.scenario import report
-from entrasync.scenario.control import ControlSurface
 from entrasync.scenario.model import Scenario, ScenarioError, load_scenario
 from entrasync.scenario.runner import ScenarioResult, SyncTenant, play
-
-if TYPE_CHECKING:
-    from entrasync.emulators.stack import EmulatorStack
-
-
-class EmulatorStartError(Exception):
-    """The emulator stack could not be started."""
 
 
 def scenario_files(paths: list[str]) -> list[str]:
@@ -37,7 +30,7 @@ def run_files(
     paths: list[str],
     out: TextIO = sys.stdout,
     *,
-    stack: EmulatorStack | None = None,
+    stack: EmulatorProcess | None = None,
     sync_tenant: SyncTenant | None = None,
 ) -> int:
     """Run every scenario; 0 only when every expect of every file held."""
@@ -67,13 +60,13 @@ def run_files(
 
 def play_all(
     scenarios: list[Scenario],
-    stack: EmulatorStack | None,
+    stack: EmulatorProcess | None,
     sync_tenant: SyncTenant | None,
     out: TextIO,
 ) -> list[ScenarioResult]:
     """Play the scenarios one after the other on one stack, printing each outcome as it ends."""
     results = []
-    with running_stack(stack) as live_stack, control_surface(live_stack) as control:
+    with running_stack(stack) as live_stack, live_stack.control() as control:
         for scenario in scenarios:
             result = play(scenario, live_stack, control, sync_tenant)
             for line in result.lines():
@@ -83,22 +76,13 @@ def play_all(
 
 
 @contextmanager
-def running_stack(stack: EmulatorStack | None) -> Iterator[EmulatorStack]:
+def running_stack(stack: EmulatorProcess | None) -> Iterator[EmulatorProcess]:
     """The given stack, or one started here and stopped afterwards."""
     if stack is not None:
         yield stack
         return
-    from entrasync.emulators.stack import EmulatorStack
-
-    try:
-        own_stack = EmulatorStack().start()
-    except Exception as error:  # noqa: BLE001 - shown as one line, like every scenario error
-        raise EmulatorStartError(f"the emulators did not start: {error}") from error
+    own_stack = EmulatorProcess().start()  # EmulatorStartError: shown as one line
     try:
         yield own_stack
     finally:
         own_stack.stop()
-
-
-def control_surface(stack: EmulatorStack) -> ControlSurface:
-    return ControlSurface(stack.control_url, stack.ca_file)

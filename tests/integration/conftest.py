@@ -2,10 +2,10 @@
 
 import pytest
 
-from entrasync.emulators.stack import EmulatorStack
+from entrasync.emulator_client import EmulatorProcess
 
 
 @pytest.fixture(scope="session")
 def stack():
-    with EmulatorStack() as running:
+    with EmulatorProcess() as running:
         yield running

@@ -7,12 +7,12 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from entrasync.demo import DEMO_DIR, seed_emulators
-from entrasync.emulators.stack import EmulatorStack
+from entrasync.emulator_client import EmulatorProcess
 from entrasync.scenario.runner import patched_environ
 
 
 @contextmanager
-def demo_tenant(stack: EmulatorStack, tmp_path: Path):
+def demo_tenant(stack: EmulatorProcess, tmp_path: Path):
     """Seed the demo platform afresh; yields (tenants_file, env) with secrets and endpoints set."""
     tenants_file = tmp_path / "tenants.yaml"
     shutil.copy(DEMO_DIR / "tenants.yaml", tenants_file)

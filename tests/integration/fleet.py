@@ -10,7 +10,7 @@ from typing import Any
 import yaml
 
 from entrasync.demo import DEMO_DIR, seed_emulators
-from entrasync.emulators.stack import EmulatorStack
+from entrasync.emulator_client import EmulatorProcess
 
 UNSET_VARIABLE = "ENTRASYNC_VARIABLE_NOBODY_SETS"
 
@@ -41,7 +41,7 @@ def write_tenants(path: Path, entries: list[dict[str, Any]], broken: str | None 
 
 
 def seed_fleet(
-    stack: EmulatorStack, tmp_path: Path, names: list[str]
+    stack: EmulatorProcess, tmp_path: Path, names: list[str]
 ) -> tuple[Path, list[dict[str, Any]], dict[str, str]]:
     """(tenants file, entries, env with endpoints, secrets and a scratch data dir)."""
     tenants_file = tmp_path / "tenants.yaml"

@@ -8,8 +8,7 @@ from pathlib import Path
 
 import duckdb
 
-from entrasync.emulators.stack import EmulatorStack
-from entrasync.scenario.control import ControlSurface
+from entrasync.emulator_client import ControlSurface, EmulatorProcess
 from entrasync.scenario.model import load_scenario
 from entrasync.scenario.runner import ScenarioRun, patched_environ
 from entrasync.warehouse.paths import warehouse_file
@@ -42,16 +41,16 @@ class Played:
         return self.control.emply_user(self.run.customer, username)
 
     def emply_writes(self) -> int:
-        return self.control._call("GET", f"/emply/{self.run.customer}/stats")["writes"]
+        return self.control.emply_stats(self.run.customer)["writes"]
 
 
 @contextmanager
-def played(stack: EmulatorStack, scenario_yaml: str, workdir: Path) -> Iterator[Played]:
+def played(stack: EmulatorProcess, scenario_yaml: str, workdir: Path) -> Iterator[Played]:
     """Set up and play the scenario; inside the block the run's environment stays set."""
     source = workdir / "scenario.yaml"
     source.write_text(scenario_yaml, encoding="utf-8")
     scenario = load_scenario(source)
-    with ControlSurface(stack.control_url, stack.ca_file) as control:
+    with stack.control() as control:
         run = ScenarioRun(scenario, control, workdir, None)
         with patched_environ(run.environment(stack.env())):
             run.play()

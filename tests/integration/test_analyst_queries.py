@@ -17,9 +17,9 @@ import pytest
 import yaml
 from demo_tenant import demo_tenant
 
-from entrasync.launch import run_sync
-from entrasync.scenario.control import ControlSurface
+from entrasync.emulator_client import ControlSurface
 from entrasync.warehouse.history_views import open_views
+from flows.launch import run_sync
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 TENANT_ID = "6c1f9a2e-0d4b-4c53-9a35-demo00000001"

@@ -16,7 +16,7 @@ from entrasync.connectors.graph.models import (
     entra_member_row,
     entra_user_row,
 )
-from entrasync.emulators.stack import EmulatorStack
+from entrasync.emulator_client import EmulatorProcess
 
 TENANT = "11111111-2222-3333-4444-555555555555"
 CLIENT_ID = "app-connectors"
@@ -28,7 +28,7 @@ USER_COUNT = 1001  # more than one 999-item page
 
 @pytest.fixture(scope="module")
 def stack():
-    running = EmulatorStack(token_lifetime_s=3600, latency_ms=0).start()
+    running = EmulatorProcess().start()
     try:
         yield running
     finally:
@@ -37,24 +37,13 @@ def stack():
 
 @pytest.fixture(scope="module")
 def control(stack):
-    trust = ssl.create_default_context(cafile=stack.ca_file)
-    with httpx.Client(base_url=stack.control_url, verify=trust, timeout=60) as client:
+    with stack.control() as client:
         yield client
-
-
-def ok(response: httpx.Response) -> dict:
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 @pytest.fixture(scope="module")
 def directory(control):
-    ok(
-        control.put(
-            f"/graph/{TENANT}",
-            json={"domains": ["contoso.com"], "client_id": CLIENT_ID, "client_secret": SECRET},
-        )
-    )
+    control.reset_graph(TENANT, ["contoso.com"], CLIENT_ID, SECRET)
     users = [
         {"upn": f"user{i:04d}@contoso.com", "mail": f"user{i:04d}@contoso.com",
          "displayName": f"User {i:04d}"}
@@ -68,13 +57,8 @@ def directory(control):
         {"name": "Employee", "members": [f"user{i:04d}@contoso.com" for i in range(10)]},
         {"name": "HR", "members": ["user0001@contoso.com"]},
     ]
-    ok(control.post(f"/graph/{TENANT}/seed", json={"users": users, "groups": groups}))
-    ok(
-        control.post(
-            f"/graph/{TENANT}/ops",
-            json={"op": "delete_user", "args": {"upn": "user1000@contoso.com"}},
-        )
-    )
+    control.seed_graph(TENANT, users, groups)
+    control.graph_op(TENANT, "delete_user", {"upn": "user1000@contoso.com"})
     return control
 
 
@@ -141,7 +125,7 @@ def test_wrong_secret_is_an_auth_error(stack, directory):
 
 def test_injected_503_is_retried(stack, directory):
     fault = {"path": "/users", "status": 503, "times": 2, "retry_after": 0.01}
-    ok(directory.post(f"/graph/{TENANT}/ops", json={"op": "fault", "args": fault}))
+    directory.graph_op(TENANT, "fault", fault)
     sleeps: list[float] = []
     with graph_client(stack, sleep=sleeps.append) as client:
         assert len(list(client.iter_users())) == USER_COUNT
@@ -150,7 +134,7 @@ def test_injected_503_is_retried(stack, directory):
 
 def test_injected_503_beyond_the_retries_fails_the_read(stack, directory):
     fault = {"path": "/groups", "status": 503, "times": 3}
-    ok(directory.post(f"/graph/{TENANT}/ops", json={"op": "fault", "args": fault}))
+    directory.graph_op(TENANT, "fault", fault)
     with graph_client(stack, max_retries=2, sleep=lambda s: None) as client:
         with pytest.raises(GraphReadError, match="after 3 attempts"):
             list(client.iter_groups())
@@ -159,7 +143,7 @@ def test_injected_503_beyond_the_retries_fails_the_read(stack, directory):
 
 def test_rejected_token_is_renewed_once_through_msal(stack, directory):
     fault = {"path": "/groups", "status": 401, "times": 1}
-    ok(directory.post(f"/graph/{TENANT}/ops", json={"op": "fault", "args": fault}))
+    directory.graph_op(TENANT, "fault", fault)
     tokens: list[str] = []
     http = httpx.Client(
         verify=ssl.create_default_context(cafile=stack.ca_file),
@@ -173,7 +157,7 @@ def test_rejected_token_is_renewed_once_through_msal(stack, directory):
 
 def test_batch_reads_in_calls_of_twenty_with_a_throttled_item_retried(stack, directory):
     fault = {"path": "/users/user0003@contoso.com", "status": 429, "times": 1, "retry_after": 0.02}
-    ok(directory.post(f"/graph/{TENANT}/ops", json={"op": "fault", "args": fault}))
+    directory.graph_op(TENANT, "fault", fault)
     requests = [
         {"id": str(i), "method": "GET", "url": f"/users/user{i:04d}@contoso.com?$select=id,mail"}
         for i in range(25)
@@ -199,14 +183,8 @@ def test_unknown_user_is_a_graph_error(stack, directory):
 
 @pytest.fixture(scope="module")
 def emply(control):
-    ok(
-        control.put(
-            f"/emply/{CUSTOMER}",
-            json={
-                "api_key": API_KEY,
-                "roles": ["Employee", "HR", {"name": "Administrator", "admin": True}],
-            },
-        )
+    control.reset_emply(
+        CUSTOMER, API_KEY, ["Employee", "HR", {"name": "Administrator", "admin": True}]
     )
     seed = {
         "users": [{"username": "ext@partner.com", "email": "ext@partner.com", "roles": ["HR"]}],
@@ -215,7 +193,7 @@ def emply(control):
              "job_title": "Engineer", "department": "R&D", "mobile": "+45 1234"}
         ],
     }  # fmt: skip
-    ok(control.post(f"/emply/{CUSTOMER}/seed", json=seed))
+    control.seed_emply(CUSTOMER, seed["users"], seed["employees"])
     return control
 
 
@@ -267,7 +245,7 @@ def test_emply_create_and_patch_user(stack, emply):
                 roles=[],
             )
         client.update_user(created["userId"], active=False, roles=["Employee", "HR"])
-    seen = ok(emply.get(f"/emply/{CUSTOMER}/users/megan@contoso.com"))
+    seen = emply.emply_user(CUSTOMER, "megan@contoso.com")
     assert seen["active"] is False and set(seen["roles"]) == {"Employee", "HR"}
     assert seen["entra_object_id"] == "oid-megan" and seen["employee"] is True
 
@@ -283,12 +261,12 @@ def test_emply_key_stays_out_of_errors_and_logs(stack, emply, caplog):
 
 def test_emply_injected_fault_is_retried_then_given_up(stack, emply):
     fault = {"path": "/exports", "status": 503, "times": 2}
-    ok(emply.post(f"/emply/{CUSTOMER}/ops", json={"op": "fault", "args": fault}))
+    emply.emply_op(CUSTOMER, "fault", fault)
     sleeps: list[float] = []
     with emply_client(stack, sleep=sleeps.append) as client:
         assert len(client.read_roles()) == 3
     assert len(sleeps) == 2
-    ok(emply.post(f"/emply/{CUSTOMER}/ops", json={"op": "fault", "args": {**fault, "times": 5}}))
+    emply.emply_op(CUSTOMER, "fault", {**fault, "times": 5})
     client = emply_client(stack, max_retries=1, sleep=lambda s: None)
     with client, pytest.raises(EmplyUnavailable):
         client.read_roles()
@@ -316,7 +294,7 @@ def test_emply_calendars_events_and_photos(stack, emply):
         )
         event = {"user": "ext@partner.com", "calendar": "Calendar", "subject": "Lunch",
                  "start": "2024-05-02T12:00:00Z", "end": "2024-05-02T13:00:00Z"}  # fmt: skip
-        ok(emply.post(f"/emply/{CUSTOMER}/ops", json={"op": "add_event", "args": event}))
+        emply.emply_op(CUSTOMER, "add_event", event)
         [outgoing] = client.read_event_outbox()
         assert (outgoing["subject"], outgoing["entra_calendar_id"]) == ("Lunch", "AAMk=")
         client.mark_event_pushed(outgoing["event_id"], "entra-ev-9")
@@ -328,5 +306,5 @@ def test_emply_calendars_events_and_photos(stack, emply):
         assert user["photo_sha256"] == stored["photoSha256"]
         client.remove_calendar(user_id, listed["calendar_id"])
         assert client.read_calendars("calendars") == []
-    seen = ok(emply.get(f"/emply/{CUSTOMER}/users/ext@partner.com"))
+    seen = emply.emply_user(CUSTOMER, "ext@partner.com")
     assert seen["calendars"] == {} and seen["photo_sha256"] == stored["photoSha256"]

@@ -3,23 +3,19 @@
 import contextlib
 import os
 import signal
-import ssl
 import subprocess
 import sys
 
-import httpx
 import pytest
 from demo_tenant import demo_tenant
 
-from entrasync.launch import run_sync
+from flows.launch import run_sync
 
 
 @pytest.mark.slow
 def test_killed_sync_then_rerun_applies_each_change_exactly_once(stack, tmp_path):
     with demo_tenant(stack, tmp_path) as (tenants_file, env):
-        control = httpx.Client(
-            base_url=stack.control_url, verify=ssl.create_default_context(cafile=stack.ca_file)
-        )
+        control = stack.control()
         log = tmp_path / "killed-sync.log"
         with log.open("w") as output:
             # its own session: the orphaned helpers of the killed process (Prefect's temporary
@@ -40,7 +36,7 @@ def test_killed_sync_then_rerun_applies_each_change_exactly_once(stack, tmp_path
                 with contextlib.suppress(ProcessLookupError):
                     os.killpg(killed.pid, signal.SIGKILL)
         assert returncode == 86, log.read_text()[-3000:]
-        writes_before_kill = control.get("/emply/demo/stats").json()["writes"]
+        writes_before_kill = control.emply_stats("demo")["writes"]
         assert writes_before_kill == 25
 
         rerun = run_sync("demo", tenants_file=str(tenants_file))
@@ -51,13 +47,12 @@ def test_killed_sync_then_rerun_applies_each_change_exactly_once(stack, tmp_path
         reference_dir = tmp_path / "reference"
         reference_dir.mkdir()
         with demo_tenant(stack, reference_dir) as (reference_file, _):
-            control.put("/emply/demo/stats")  # no-op for older emulators; counters reset by seed
             reference = run_sync("demo", tenants_file=str(reference_file))
         expected_writes = sum(n for k, n in reference["changes"].items() if k != "finding")
 
         # Every change of the crashed run was applied once: 25 before the kill, the rest after.
         assert writes_before_kill + planned_after_kill == expected_writes
-        users = control.get("/emply/demo/users/megan.bowen0@contoso.com").json()
+        users = control.emply_user("demo", "megan.bowen0@contoso.com")
         assert users["exists"] and users["entra_object_id"]
         again = run_sync("demo", tenants_file=str(tenants_file))
         assert {k: n for k, n in again["changes"].items() if k != "finding"} == {}

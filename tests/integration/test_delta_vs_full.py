@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import logging
 import shutil
-import ssl
 from pathlib import Path
 
-import httpx
 import pytest
 
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.errors import GraphError
-from entrasync.emulators.churn import Churn
-from entrasync.emulators.generate import TenantShape, generate
-from entrasync.emulators.seed_stack import StackTenant, seed_stack
+from entrasync.emulator_client import StackTenant
 from entrasync.extract.emply import extract_emply
 from entrasync.extract.entra import extract_entra
 from entrasync.settings import parse_tenant
 from entrasync.warehouse import delta_state
 from entrasync.warehouse.db import connect
+from entrasync_emulators.churn import Churn
+from entrasync_emulators.generate import TenantShape, generate
 from rules.runner import plan
 
 DIRECTORY_TABLES = ("entra_users", "entra_groups", "entra_group_members", "entra_deleted_users")
@@ -48,7 +46,8 @@ def tenant(stack, request):
         client_id="dvf-app", client_secret="dvf-secret", api_key="dvf-key",
     )  # fmt: skip
     generated = generate(SHAPE)
-    seed_stack(stack.control_url, stack.ca_file, target, generated)
+    with stack.control() as control:
+        control.load_tenant(target, generated)
     return generated, target, _settings(generated, target, transitive)
 
 
@@ -69,11 +68,9 @@ def clients(stack, tenant):
 
 
 def _ops(stack, tenant_id: str, ops: list[dict]) -> None:
-    verify = ssl.create_default_context(cafile=stack.ca_file)
-    with httpx.Client(base_url=stack.control_url, verify=verify) as control:
+    with stack.control() as control:
         for op in ops:
-            response = control.post(f"/graph/{tenant_id}/ops", json=op)
-            assert response.status_code == 200, (op, response.text)
+            control.graph_op(tenant_id, op["op"], op["args"])
 
 
 def _rows(con, table: str) -> list[tuple]:
@@ -90,7 +87,7 @@ def _plan(con, emply: EmplyClient, settings) -> list[tuple]:
 
 
 def _read_mode(caplog) -> str:
-    modes = [r.getMessage() for r in caplog.records if r.name.endswith("extract_directory")]
+    modes = [r.getMessage() for r in caplog.records if r.name == "entrasync.extract.entra"]
     caplog.clear()
     return "delta" if modes and modes[-1].startswith("Entra delta read") else "full"
 
@@ -173,11 +170,10 @@ def test_expired_token_failed_read_and_settings_change(stack, tenant, clients, t
     graph, _ = clients
     con = connect("delta", tmp_path / "delta.duckdb")
     graph.count_users()  # the token first; then count what the read costs
-    verify = ssl.create_default_context(cafile=stack.ca_file)
-    with httpx.Client(base_url=stack.control_url, verify=verify) as control:
-        control.delete("/graph/stats").raise_for_status()
+    with stack.control() as control:
+        control.graph_stats(reset=True)
         extract_entra(con, graph, settings)
-        charged = control.get("/graph/stats").json()["resource_units"]
+        charged = control.graph_stats()["resource_units"]
     assert graph.pacer.units_taken == charged  # the pacer spends what Graph charges
     _read_mode(caplog)
     _ops(stack, target.tenant_id, [{"op": "expire_delta_tokens", "args": {}}])

@@ -13,10 +13,9 @@ import pytest
 from entrasync import extract
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
+from entrasync.emulator_client import ControlSurface
 from entrasync.extract.mailboxes import extract_mailboxes
 from entrasync.extract.photos import extract_photos
-from entrasync.launch import run_sync
-from entrasync.scenario.control import ControlSurface
 from entrasync.scenario.runner import patched_environ
 from entrasync.scenario.tenants_file import (
     EMPLY_KEY_ENV,
@@ -27,6 +26,7 @@ from entrasync.scenario.tenants_file import (
 from entrasync.settings import load_tenant
 from entrasync.warehouse.db import connect_memory
 from entrasync.warehouse.paths import warehouse_file
+from flows.launch import run_sync
 
 SECRET, EMPLY_KEY, CLIENT_ID = "s3cret-mailboxes", "emply-key-mailboxes", "app-mailboxes"
 

@@ -8,8 +8,8 @@ import stat
 import pytest
 from demo_tenant import demo_tenant
 
-from entrasync.launch import run_sync
 from entrasync.warehouse.history_views import build_views
+from flows.launch import run_sync
 
 
 @pytest.mark.slow

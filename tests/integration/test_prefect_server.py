@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import contextvars
 import json
-import ssl
 import sys
 import threading
 import time
@@ -13,7 +12,6 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
-import httpx
 import pytest
 import yaml
 from fleet import UNSET_VARIABLE, seed_fleet, write_tenants
@@ -96,9 +94,7 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
     with_nameless = yaml.safe_load(tenants_file.read_text())
     with_nameless["tenants"].append({"tenant_id": "an-entry-without-a-name"})
     tenants_file.write_text(yaml.safe_dump(with_nameless, sort_keys=False))
-    control = httpx.Client(
-        base_url=stack.control_url, verify=ssl.create_default_context(cafile=stack.ca_file)
-    )
+    control = stack.control()
     with (
         webhook_receiver() as (webhook_url, notifications),
         temporary_settings({PREFECT_API_URL: server.api_url}),
@@ -114,7 +110,7 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
                 name=GRAPH_REQUESTS_LIMIT, limit=100_000, slot_decay_per_second=0.001
             )
         )
-        graph_requests_before = control.get("/graph/stats").json()["http_requests"]
+        graph_requests_before = control.graph_stats()["http_requests"]
         start_worker(server, env)
 
         cycle = run_deployment(
@@ -136,7 +132,7 @@ def test_cycle_with_a_failing_tenant_then_rerun_failed(stack, server, tmp_path):
         assert runs[f"sync-{GOOD}"][0].parent_task_run_id  # shown under the cycle in the UI
 
         # every Graph HTTP request of both tenants ($batch: one) took a slot of the shared limit
-        graph_requests = control.get("/graph/stats").json()["http_requests"] - graph_requests_before
+        graph_requests = control.graph_stats()["http_requests"] - graph_requests_before
         slots = client.read_global_concurrency_limit_by_name(GRAPH_REQUESTS_LIMIT).active_slots
         assert graph_requests > 0 and graph_requests - 2 <= slots <= graph_requests
         tenant_slot = client.read_global_concurrency_limit_by_name(tenant_slot_name(GOOD))

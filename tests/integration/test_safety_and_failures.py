@@ -15,12 +15,11 @@ import yaml
 from played_scenario import played
 
 from entrasync.cli import main
-from entrasync.emulators.emply import api as emply_api
-from entrasync.launch import run_sync
 from entrasync.ops.failed_tenants import tenants_to_rerun
 from entrasync.run import deadline as deadline_module
 from entrasync.scenario import run_scenario
 from entrasync.tenants_file import read_tenants_file
+from flows.launch import run_sync
 
 SCENARIOS = Path(__file__).parent.parent / "scenarios"
 
@@ -121,21 +120,13 @@ def test_disputes_wait_in_the_review_queue_with_candidates_and_are_reported(stac
 
 
 @pytest.mark.slow
-def test_a_malformed_emply_export_fails_the_run_before_planning(stack, tmp_path, monkeypatch):
+def test_a_malformed_emply_export_fails_the_run_before_planning(stack, tmp_path):
     steps = FIRST_SYNC + MEGAN_LEAVES
     with played(stack, two_users("bad-export", steps), tmp_path) as scenario:
         writes_before = scenario.emply_writes()
-        export_package = emply_api.export_package
-
-        def users_export_with_a_bad_row(state, export_id, *window):
-            package = export_package(state, export_id, *window)
-            if export_id == "users":
-                package["data"][1] = {**package["data"][1], "active": "yes"}
-            return package
-
-        monkeypatch.setattr(emply_api, "export_package", users_export_with_a_bad_row)
+        bad_row = {"export": "users", "row": 1, "set": {"active": "yes"}}
+        scenario.control.emply_op(scenario.run.customer, "bad_export_row", bad_row)
         summary = run_sync(scenario.tenant, tenants_file=scenario.tenants_file)
-        monkeypatch.undo()
 
         assert summary["status"] == "failed"
         assert summary["error"].startswith("EmplyExportError: export 'users' row 1 (userId ")

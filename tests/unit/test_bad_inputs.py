@@ -250,8 +250,8 @@ FILE_AND_CLI_CASES = [
         "cli-unknown-command",
         lambda tmp: cli_line("synch"),
         "entrasync: argument command: invalid choice: 'synch' (choose from 'demo', 'sync', "
-        "'query', 'history', 'explain', 'validation', 'scenario', 'emulators', 'rerun-failed', "
-        "'secrets', 'automations') (see `entrasync --help`)",
+        "'query', 'history', 'explain', 'validation', 'scenario', 'rerun-failed', "
+        "'secrets', 'automations', 'worker', 'stack') (see `entrasync --help`)",
     ),  # fmt: skip
     Case(
         "cli-explain-unknown-tenant",

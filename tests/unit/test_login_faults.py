@@ -8,27 +8,33 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import httpx
 import pytest
-from emulator_fixtures import CLIENT_ID, SECRET, reset_tenant, verified_client
-from emulator_fixtures import control as control
-from emulator_fixtures import stack as stack
 
 from entrasync.connectors.graph.auth import MsalTokenSource
 from entrasync.connectors.graph.errors import GraphAuthError
+from entrasync.emulator_client import ControlSurface, EmulatorProcess
+
+CLIENT_ID = "app-1"
+SECRET = "s3cret"
 
 
 @pytest.fixture(scope="module")
-def login_control(stack) -> Iterator[httpx.Client]:
-    with verified_client(stack, base_url=f"{stack.control_url}/login") as client:
-        yield client
+def stack() -> Iterator[EmulatorProcess]:
+    with EmulatorProcess() as running:
+        yield running
+
+
+@pytest.fixture(scope="module")
+def login_control(stack) -> Iterator[ControlSurface]:
+    with stack.control() as control:
+        yield control
 
 
 @pytest.fixture
-def tenant(control, login_control, request) -> str:
+def tenant(login_control, request) -> str:
     name = f"login-faults-{request.node.name[-40:]}".replace("[", "-").replace("]", "")
-    reset_tenant(control, name)
-    login_control.delete("/stats").raise_for_status()
+    login_control.reset_graph(name, ["contoso.com"], CLIENT_ID, SECRET)
+    login_control.reset_login()
     return name
 
 
@@ -40,12 +46,12 @@ def token_source(stack, tenant: str, sleeps: list[float], **options) -> MsalToke
     )  # fmt: skip
 
 
-def fault(login_control: httpx.Client, tenant: str, **body) -> None:
-    login_control.post(f"/{tenant}/faults", json=body).raise_for_status()
+def fault(login_control: ControlSurface, tenant: str, **body) -> None:
+    login_control.login_fault(tenant, **body)
 
 
-def token_requests(login_control: httpx.Client, tenant: str) -> int:
-    return login_control.get("/stats").json()["token_requests"].get(tenant, 0)
+def token_requests(login_control: ControlSurface, tenant: str) -> int:
+    return login_control.login_token_requests(tenant)
 
 
 def test_5xx_from_the_authority_is_retried_until_a_token_comes(stack, login_control, tenant):
@@ -91,10 +97,3 @@ def test_a_retry_after_beyond_the_cap_fails_at_once(stack, login_control, tenant
                                              "retry_after_cap_seconds 120"):  # fmt: skip
         token_source(stack, tenant, sleeps, retry_after_cap_s=120)()
     assert sleeps == [] and token_requests(login_control, tenant) == 1
-
-
-def test_a_fault_the_control_surface_cannot_make_is_refused(login_control, tenant):
-    answer = login_control.post(f"/{tenant}/faults", json={"status": 200, "times": 1})
-    assert answer.status_code == 400 and "is no error" in answer.json()["error"]
-    answer = login_control.post(f"/{tenant}/faults", json={"status": 503, "times": 0})
-    assert answer.status_code == 400

@@ -5,14 +5,12 @@ from __future__ import annotations
 
 import io
 import logging
-import ssl
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import duckdb
-import httpx
 import pytest
 import yaml
 from prefect.client.orchestration import get_client
@@ -21,9 +19,9 @@ from prefect.settings import PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS, t
 
 import flows.sync_tenant  # noqa: F401  (imports prefect.main, which configures logging once)
 from entrasync.cli import main as entrasync_cli
-from entrasync.emulators.stack import EmulatorStack
-from entrasync.launch import run_sync
+from entrasync.emulator_client import EmulatorProcess
 from entrasync.warehouse.db import warehouse_path
+from flows.launch import run_sync
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "integration"))
 from demo_tenant import demo_tenant  # noqa: E402  (the integration tests' helper)
@@ -72,7 +70,7 @@ def every_log_record_at_debug() -> Iterator[Collect]:
 
 @pytest.fixture(scope="module")
 def stack():
-    with EmulatorStack() as running:
+    with EmulatorProcess() as running:
         yield running
 
 
@@ -116,13 +114,11 @@ def test_secrets_never_leak(stack, tmp_path, monkeypatch):
         tenants_file.write_text(yaml.safe_dump(settings))
         monkeypatch.delenv("ENTRASYNC_DEMO_SECRET")  # the block is now the only source
 
-        control = httpx.Client(
-            base_url=stack.control_url, verify=ssl.create_default_context(cafile=stack.ca_file)
-        )
+        control = stack.control()
         with every_log_record_at_debug() as logs:
             synced = run_sync("demo", tenants_file=str(tenants_file))
             fault = {"path": "/exports", "status": 400, "times": 5}
-            control.post("/emply/demo/ops", json={"op": "fault", "args": fault}).raise_for_status()
+            control.emply_op("demo", "fault", fault)
             failed = run_sync("demo", tenants_file=str(tenants_file))
 
         assert synced["status"] == "completed" and synced["changes"]["create_user"] == 141

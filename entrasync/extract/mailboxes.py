@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from urllib.parse import quote, urlencode
 
 import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.emply.export_load import load_export
-from entrasync.connectors.graph import mailbox_batch
+from entrasync.connectors.graph import mailbox_batch, paths
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.mailbox_rows import (
     emply_event_row,
@@ -23,9 +22,6 @@ from entrasync.settings import TenantSettings
 from entrasync.warehouse.load import insert_rows
 from rules.reads import read_scope
 
-CALENDAR_FIELDS = "id,name,canEdit,isDefaultCalendar"
-EVENT_FIELDS = "id,subject,start,end"
-UTC_EVENTS = {"Prefer": 'outlook.timezone="UTC"'}
 MAILBOX_TABLES = (
     "emply_calendars", "emply_events", "emply_event_outbox", "mailbox_reads",
     "entra_calendars", "entra_events",
@@ -80,15 +76,10 @@ def extract_mailboxes(
     return counts | {"photo_checks": photo_checks}
 
 
-def _user_path(user_id: str) -> str:
-    return f"/users/{quote(user_id, safe='')}"
-
-
 def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> None:
     view = read_scope(con, "calendar_users_to_read")  # R9's scope of the reads, decided in rules/
     users = [row[0] for row in con.execute(f"SELECT * FROM {view} ORDER BY 1").fetchall()]
-    query = urlencode({"$select": CALENDAR_FIELDS, "$top": "100"}, safe="$,")
-    gets = [mailbox_batch.Get(u, u, f"{_user_path(u)}/calendars?{query}") for u in users]
+    gets = [mailbox_batch.Get(u, u, paths.calendars_url(u)) for u in users]
     answers = mailbox_batch.get_many(graph, gets)
     reads, rows = [], []
     for user_id in users:
@@ -110,27 +101,21 @@ def _extract_events(
 ) -> None:
     view = read_scope(con, "calendars_to_read")
     wanted = con.execute(f"SELECT * FROM {view} ORDER BY ALL").fetchall()
-    query = urlencode(
-        {"startDateTime": utc_text(start), "endDateTime": utc_text(end),
-         "$select": EVENT_FIELDS, "$top": "1000"},
-        safe="$,:",
-    )  # fmt: skip
+    window = utc_text(start), utc_text(end)
     gets = [
         mailbox_batch.Get(
-            (user_id, calendar_id),
-            user_id,
-            f"{_user_path(user_id)}/calendars/{quote(calendar_id, safe='')}/calendarView?{query}",
+            (user_id, calendar_id), user_id, paths.calendar_view_url(user_id, calendar_id, *window)
         )
         for user_id, calendar_id in wanted
     ]
-    answers = mailbox_batch.get_many(graph, gets, UTC_EVENTS)
+    answers = mailbox_batch.get_many(graph, gets, paths.UTC_EVENTS)
     rows, read = [], []
     for user_id, calendar_id in wanted:
         answer = answers[(user_id, calendar_id)]
         if answer.status == 404:  # removed since it was listed: no events, and it will go
             continue
         answer.raise_for_failure()
-        items = mailbox_batch.all_items(graph, answer, UTC_EVENTS)
+        items = mailbox_batch.all_items(graph, answer, paths.UTC_EVENTS)
         rows.extend(entra_event_row(user_id, calendar_id, obj) for obj in items)
         read.append((user_id, calendar_id))
     insert_rows(con, "entra_events", rows)

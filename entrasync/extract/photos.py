@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import hashlib
 from datetime import UTC, datetime
-from urllib.parse import quote
 
 import duckdb
 
-from entrasync.connectors.graph import mailbox_batch
+from entrasync.connectors.graph import mailbox_batch, paths
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.settings import DEFAULT_PHOTO_CHECKS_PER_RUN
 from entrasync.warehouse.load import insert_rows
@@ -91,7 +90,7 @@ def extract_photos(
 def _read_photos(graph: GraphClient, users: list[tuple]) -> tuple[list[dict], list[dict]]:
     """Rows of entra_photos and entra_photo_content for the users whose photo is read now."""
     metas = mailbox_batch.get_many(
-        graph, [mailbox_batch.Get(u[0], u[0], _path(u[0])) for u in users]
+        graph, [mailbox_batch.Get(u[0], u[0], paths.photo(u[0])) for u in users]
     )
     photos, to_download = [], []
     for user_id, seen_etag, seen_type, seen_sha, seen_size, emply_differs in users:
@@ -107,7 +106,7 @@ def _read_photos(graph: GraphClient, users: list[tuple]) -> tuple[list[dict], li
         else:
             to_download.append((user_id, etag, content_type))
     values = mailbox_batch.get_many(
-        graph, [mailbox_batch.Get(u, u, f"{_path(u)}/$value") for u, _, _ in to_download]
+        graph, [mailbox_batch.Get(u, u, paths.photo_value(u)) for u, _, _ in to_download]
     )
     contents = []
     for user_id, etag, content_type in to_download:
@@ -121,10 +120,6 @@ def _read_photos(graph: GraphClient, users: list[tuple]) -> tuple[list[dict], li
         photos.append(_photo(user_id, etag, content_type, sha, len(content)))
         contents.append({"entra_object_id": user_id, "sha256": sha, "content": content})
     return photos, contents
-
-
-def _path(user_id: str) -> str:
-    return f"/users/{quote(user_id, safe='')}/photo"
 
 
 def _photo(

@@ -8,11 +8,11 @@ from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, nullcontext
 from datetime import datetime
 from typing import Any
-from urllib.parse import quote
 
 import httpx
 import orjson
 
+from entrasync.connectors.graph import paths
 from entrasync.connectors.graph.auth import MsalTokenSource
 from entrasync.connectors.graph.batch import batch_chunks, check_batch_requests, ids_to_retry
 from entrasync.connectors.graph.errors import GraphDataError, GraphError, GraphReadError
@@ -25,16 +25,18 @@ from entrasync.connectors.graph.models import (
 )
 from entrasync.connectors.graph.pacing import ResourceUnitPacer, resource_unit_cost
 from entrasync.connectors.graph.paging import PageStream
+from entrasync.connectors.graph.paths import (
+    CONSISTENCY_EVENTUAL,
+    DEFAULT_AUTHORITY_HOST,
+    DEFAULT_GRAPH_URL,
+    UTC_EVENTS,
+)
 from entrasync.connectors.http import backoff_seconds, retry_after_seconds, tls_context
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
 RETRY_AFTER_STATUSES = frozenset({429, 503, 504})
 PERMANENT_5XX = frozenset({501, 505})
-CONSISTENCY_EVENTUAL = {"ConsistencyLevel": "eventual"}
-UTC_EVENTS = {"Prefer": 'outlook.timezone="UTC"'}
 
 
 class GraphClient:
@@ -116,10 +118,10 @@ class GraphClient:
         return PageStream(self._get_json, path, params, headers)
 
     def iter_users(self, select: tuple[str, ...] = USER_SELECT) -> Iterator[dict[str, Any]]:
-        return self.iter_pages("/users", self._list_params(select)).items()
+        return self.iter_pages(paths.USERS, self._list_params(select)).items()
 
     def count_users(self) -> int:
-        response = self._call("GET", "/users/$count", headers=CONSISTENCY_EVENTUAL)
+        response = self._call("GET", paths.USER_COUNT, headers=CONSISTENCY_EVENTUAL)
         try:
             return int(response.text.strip())
         except ValueError:
@@ -133,14 +135,14 @@ class GraphClient:
         params = self._list_params(select)
         if odata_filter:
             params["$filter"] = odata_filter
-        return self.iter_pages("/groups", params).items()
+        return self.iter_pages(paths.GROUPS, params).items()
 
     def iter_group_members(
         self, group_id: str, transitive: bool = False, cast: str | None = None
     ) -> Iterator[dict[str, Any]]:
         """Members as directory objects carrying `@odata.type`; `cast` ('user'/'group') filters."""
         relation = "transitiveMembers" if transitive else "members"
-        path = f"/groups/{_segment(group_id)}/{relation}"
+        path = paths.group_members(group_id, relation)
         if cast is None:
             return self.iter_pages(path, self._list_params(MEMBER_SELECT)).items()
         cast_path = f"{path}/microsoft.graph.{cast}"
@@ -149,18 +151,17 @@ class GraphClient:
         return ({"@odata.type": f"#microsoft.graph.{cast}", **obj} for obj in members.items())
 
     def iter_deleted_users(self) -> Iterator[dict[str, Any]]:
-        path = "/directory/deletedItems/microsoft.graph.user"
-        return self.iter_pages(path, self._list_params(DELETED_USER_SELECT)).items()
+        return self.iter_pages(paths.DELETED_USERS, self._list_params(DELETED_USER_SELECT)).items()
 
     def get_user(self, user_id: str, select: tuple[str, ...] = USER_SELECT) -> dict[str, Any]:
-        return self._get_json(f"/users/{_segment(user_id)}", {"$select": ",".join(select)})
+        return self._get_json(paths.user(user_id), {"$select": ",".join(select)})
 
     def list_calendars(self, user_id: str) -> list[dict[str, Any]]:
-        path = f"/users/{_segment(user_id)}/calendars"
+        path = f"{paths.user(user_id)}/calendars"
         return list(self.iter_pages(path, {"$select": ",".join(CALENDAR_SELECT)}).items())
 
     def get_default_calendar(self, user_id: str) -> dict[str, Any]:
-        return self._get_json(f"/users/{_segment(user_id)}/calendar", None)
+        return self._get_json(f"{paths.user(user_id)}/calendar", None)
 
     def calendar_view(
         self,
@@ -170,43 +171,43 @@ class GraphClient:
         end: datetime | str,
     ) -> list[dict[str, Any]]:
         """Events (occurrences expanded) between start and end, times in UTC; None: default."""
-        path = f"{_calendar_path(user_id, calendar_id)}/calendarView"
+        path = f"{paths.calendar(user_id, calendar_id)}/calendarView"
         params = {
-            "startDateTime": _iso(start),
-            "endDateTime": _iso(end),
+            "startDateTime": paths.iso(start),
+            "endDateTime": paths.iso(end),
             "$top": min(self._page_size, 1000),
         }
         return list(self.iter_pages(path, params, UTC_EVENTS).items())
 
     def get_photo(self, user_id: str) -> bytes | None:
-        response = self._call_unless_missing("GET", f"/users/{_segment(user_id)}/photo/$value")
+        response = self._call_unless_missing("GET", paths.photo_value(user_id))
         return None if response is None else response.content
 
     def get_photo_meta(self, user_id: str) -> dict[str, Any] | None:
-        response = self._call_unless_missing("GET", f"/users/{_segment(user_id)}/photo")
+        response = self._call_unless_missing("GET", paths.photo(user_id))
         return None if response is None else _json_object(response, "photo metadata")
 
     # ---- writes ------------------------------------------------------------------------------
 
     def create_user(self, body: dict[str, Any]) -> dict[str, Any]:
-        response = self._call("POST", "/users", json=body, expect=(201,))
+        response = self._call("POST", paths.USERS, json=body, expect=(201,))
         return _json_object(response, "created user")
 
     def update_user(self, user_id: str, body: dict[str, Any]) -> None:
-        self._call("PATCH", f"/users/{_segment(user_id)}", json=body, expect=(200, 204))
+        self._call("PATCH", paths.user(user_id), json=body, expect=(200, 204))
 
     def delete_user(self, user_id: str) -> None:
-        self._call("DELETE", f"/users/{_segment(user_id)}", expect=(204,))
+        self._call("DELETE", paths.user(user_id), expect=(204,))
 
     def add_group_member(self, group_id: str, user_id: str) -> None:
         reference = {"@odata.id": f"{self.graph_url}/directoryObjects/{user_id}"}
-        path = f"/groups/{_segment(group_id)}/members/$ref"
+        path = f"{paths.group_members(group_id)}/$ref"
         self._call("POST", path, json=reference, expect=(204,))
 
     def create_event(
         self, user_id: str, calendar_id: str | None, body: dict[str, Any]
     ) -> dict[str, Any]:
-        path = f"{_calendar_path(user_id, calendar_id)}/events"
+        path = f"{paths.calendar(user_id, calendar_id)}/events"
         response = self._call("POST", path, json=body, headers=UTC_EVENTS, expect=(201,))
         return _json_object(response, "created event")
 
@@ -403,19 +404,6 @@ def _resend(request: dict[str, Any], retry_ids: set[str]) -> dict[str, Any]:
     depends_on = [i for i in request.get("dependsOn", []) if i in retry_ids]
     resent = {key: value for key, value in request.items() if key != "dependsOn"}
     return {**resent, "dependsOn": depends_on} if depends_on else resent
-
-
-def _segment(value: str) -> str:
-    return quote(value, safe="@")
-
-
-def _calendar_path(user_id: str, calendar_id: str | None) -> str:
-    user_path = f"/users/{_segment(user_id)}"
-    return user_path if calendar_id is None else f"{user_path}/calendars/{_segment(calendar_id)}"
-
-
-def _iso(moment: datetime | str) -> str:
-    return moment if isinstance(moment, str) else moment.isoformat()
 
 
 def _json_or_none(response: httpx.Response) -> Any:

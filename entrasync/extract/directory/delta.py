@@ -22,11 +22,7 @@ from entrasync.warehouse import delta_state
 from entrasync.warehouse.load import table_columns
 
 # Graph property -> entra_users / entra_groups column (models.py maps the values).
-USER_COLUMNS = dict(zip(graph_models.USER_SELECT, (
-    "id", "user_principal_name", "mail", "other_mails", "display_name", "given_name", "surname",
-    "job_title", "department", "mobile_phone", "account_enabled", "user_type",
-    "on_premises_sync_enabled",
-), strict=True))  # fmt: skip
+USER_COLUMNS = {name: column for name, (column, _) in graph_models.USER_FIELDS.items()}
 GROUP_COLUMNS = {"id": "id", "displayName": "display_name"}
 # Stand-ins for required properties an update may leave out; a left-out column is never written.
 _USER_STAND_INS = {"userPrincipalName": "", "accountEnabled": False}

@@ -9,6 +9,7 @@ import duckdb
 
 from entrasync.connectors.graph import frames as page_frames
 from entrasync.connectors.graph import models as graph_models
+from entrasync.connectors.graph import paths
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.delta import latest_link
 from entrasync.connectors.graph.pacing import identity_budget
@@ -25,16 +26,14 @@ logger = logging.getLogger(__name__)
 # split by them when the tenant is large; the $count check catches anything they miss.
 UPN_FIRST_CHARACTERS = tuple("abcdefghijklmnopqrstuvwxyz0123456789") + tuple("'.-_!#^~")
 SHARD_FROM_USERS = 5 * 999
-PAGE = "999"
 DIRECTORY_TABLES = (
     "entra_users", "entra_groups", "entra_deleted_users", "entra_memberships",
     "entra_tracked_groups",
 )  # fmt: skip
-DELETED_USERS_PATH = "/directory/deletedItems/microsoft.graph.user"
 
 
 def _list_source(client: GraphClient, path: str, select: tuple[str, ...], **extra: str) -> Source:
-    params = {"$select": ",".join(select), "$top": PAGE, **extra}
+    params = paths.list_options(select, **extra)
     return lambda: client.iter_pages(path, params)
 
 
@@ -47,15 +46,15 @@ def user_sources(client: GraphClient, user_count: int) -> list[tuple[Hashable, S
     """One /users read, or one per first UPN character for a large tenant."""
     select = graph_models.USER_SELECT
     if user_count < SHARD_FROM_USERS:
-        return [(("users", ""), _list_source(client, "/users", select))]
+        return [(("users", ""), _list_source(client, paths.USERS, select))]
     return [
-        (("users", c), _list_source(client, "/users", select, **{"$filter": starts_with(c)}))
+        (("users", c), _list_source(client, paths.USERS, select, **{"$filter": starts_with(c)}))
         for c in UPN_FIRST_CHARACTERS
     ]
 
 
 def deleted_users_source(client: GraphClient) -> Source:
-    return _list_source(client, DELETED_USERS_PATH, graph_models.DELETED_USER_SELECT)
+    return _list_source(client, paths.DELETED_USERS, graph_models.DELETED_USER_SELECT)
 
 
 def _read_everything(
@@ -72,7 +71,7 @@ def _read_everything(
         members = memberships.MemberReads(client, fan, batches, settings.transitive_groups)
         for key, source in user_sources(client, user_count):
             fan.add(key, source)
-        fan.add(("groups",), _list_source(client, "/groups", graph_models.GROUP_SELECT))
+        fan.add(("groups",), _list_source(client, paths.GROUPS, graph_models.GROUP_SELECT))
         fan.add(("deleted",), deleted_users_source(client))
         for key, page in fan.pages():
             kind = key[0]
@@ -99,7 +98,7 @@ def _reread_users(con: duckdb.DuckDBPyConnection, client: GraphClient, counted: 
     logger.warning("split /users read gave %d users, $count %d: reading again", read, counted)
     con.execute("DELETE FROM entra_users")
     batches = RowBatches(con)
-    for page in _list_source(client, "/users", graph_models.USER_SELECT)():
+    for page in _list_source(client, paths.USERS, graph_models.USER_SELECT)():
         batches.add_frame("entra_users", page_frames.user_frame(page))
     batches.flush()
 

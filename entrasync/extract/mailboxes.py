@@ -8,7 +8,7 @@ import duckdb
 
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.emply.export_load import load_export
-from entrasync.connectors.graph import mailbox_batch, paths
+from entrasync.connectors.graph import mailbox_batch
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.mailbox_rows import (
     emply_event_row,
@@ -79,8 +79,7 @@ def extract_mailboxes(
 def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> None:
     view = read_scope(con, "calendar_users_to_read")  # R9's scope of the reads, decided in rules/
     users = [row[0] for row in con.execute(f"SELECT * FROM {view} ORDER BY 1").fetchall()]
-    gets = [mailbox_batch.Get(u, u, paths.calendars_url(u)) for u in users]
-    answers = mailbox_batch.get_many(graph, gets)
+    answers = mailbox_batch.calendars(graph, users)
     reads, rows = [], []
     for user_id in users:
         answer = answers[user_id]
@@ -101,21 +100,14 @@ def _extract_events(
 ) -> None:
     view = read_scope(con, "calendars_to_read")
     wanted = con.execute(f"SELECT * FROM {view} ORDER BY ALL").fetchall()
-    window = utc_text(start), utc_text(end)
-    gets = [
-        mailbox_batch.Get(
-            (user_id, calendar_id), user_id, paths.calendar_view_url(user_id, calendar_id, *window)
-        )
-        for user_id, calendar_id in wanted
-    ]
-    answers = mailbox_batch.get_many(graph, gets, paths.UTC_EVENTS)
+    answers = mailbox_batch.calendar_views(graph, wanted, utc_text(start), utc_text(end))
     rows, read = [], []
     for user_id, calendar_id in wanted:
         answer = answers[(user_id, calendar_id)]
         if answer.status == 404:  # removed since it was listed: no events, and it will go
             continue
         answer.raise_for_failure()
-        items = mailbox_batch.all_items(graph, answer, paths.UTC_EVENTS)
+        items = mailbox_batch.all_events(graph, answer)
         rows.extend(entra_event_row(user_id, calendar_id, obj) for obj in items)
         read.append((user_id, calendar_id))
     insert_rows(con, "entra_events", rows)

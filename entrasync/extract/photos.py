@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 
 import duckdb
 
-from entrasync.connectors.graph import mailbox_batch, paths
+from entrasync.connectors.graph import mailbox_batch
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.settings import DEFAULT_PHOTO_CHECKS_PER_RUN
 from entrasync.warehouse.load import insert_rows
@@ -89,9 +89,7 @@ def extract_photos(
 
 def _read_photos(graph: GraphClient, users: list[tuple]) -> tuple[list[dict], list[dict]]:
     """Rows of entra_photos and entra_photo_content for the users whose photo is read now."""
-    metas = mailbox_batch.get_many(
-        graph, [mailbox_batch.Get(u[0], u[0], paths.photo(u[0])) for u in users]
-    )
+    metas = mailbox_batch.photo_metas(graph, [u[0] for u in users])
     photos, to_download = [], []
     for user_id, seen_etag, seen_type, seen_sha, seen_size, emply_differs in users:
         meta = metas[user_id]
@@ -105,9 +103,7 @@ def _read_photos(graph: GraphClient, users: list[tuple]) -> tuple[list[dict], li
             photos.append(_photo(user_id, etag, seen_type, seen_sha, seen_size))
         else:
             to_download.append((user_id, etag, content_type))
-    values = mailbox_batch.get_many(
-        graph, [mailbox_batch.Get(u, u, paths.photo_value(u)) for u, _, _ in to_download]
-    )
+    values = mailbox_batch.photo_values(graph, [u for u, _, _ in to_download])
     contents = []
     for user_id, etag, content_type in to_download:
         answer = values[user_id]

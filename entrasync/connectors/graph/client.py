@@ -45,8 +45,17 @@ class GraphClient(GraphTransport):
         """Pages of a collection; a failed page anywhere raises, nothing partial is returned."""
         return PageStream(self._get_json, path, params, headers)
 
+    def user_pages(
+        self, select: tuple[str, ...] = USER_SELECT, first_character: str | None = None
+    ) -> PageStream:
+        """Users page by page; `first_character`: only those whose UPN starts with it."""
+        params = self._list_params(select)
+        if first_character is not None:
+            params["$filter"] = paths.upn_starts_with(first_character)
+        return self.iter_pages(paths.USERS, params)
+
     def iter_users(self, select: tuple[str, ...] = USER_SELECT) -> Iterator[dict[str, Any]]:
-        return self.iter_pages(paths.USERS, self._list_params(select)).items()
+        return self.user_pages(select).items()
 
     def count_users(self) -> int:
         response = self._call("GET", paths.USER_COUNT, headers=CONSISTENCY_EVENTUAL)
@@ -60,10 +69,19 @@ class GraphClient(GraphTransport):
     def iter_groups(
         self, select: tuple[str, ...] = GROUP_SELECT, odata_filter: str | None = None
     ) -> Iterator[dict[str, Any]]:
+        return self.group_pages(select, odata_filter).items()
+
+    def group_pages(
+        self, select: tuple[str, ...] = GROUP_SELECT, odata_filter: str | None = None
+    ) -> PageStream:
         params = self._list_params(select)
         if odata_filter:
             params["$filter"] = odata_filter
-        return self.iter_pages(paths.GROUPS, params).items()
+        return self.iter_pages(paths.GROUPS, params)
+
+    def member_pages(self, group_id: str) -> PageStream:
+        """A group's direct members page by page (users and nested groups carry @odata.type)."""
+        return self.iter_pages(paths.group_members(group_id), self._list_params(MEMBER_SELECT))
 
     def iter_group_members(
         self, group_id: str, transitive: bool = False, cast: str | None = None
@@ -78,8 +96,11 @@ class GraphClient(GraphTransport):
         # A cast collection is typed, so Graph leaves @odata.type out of its items.
         return ({"@odata.type": f"#microsoft.graph.{cast}", **obj} for obj in members.items())
 
+    def deleted_user_pages(self) -> PageStream:
+        return self.iter_pages(paths.DELETED_USERS, self._list_params(DELETED_USER_SELECT))
+
     def iter_deleted_users(self) -> Iterator[dict[str, Any]]:
-        return self.iter_pages(paths.DELETED_USERS, self._list_params(DELETED_USER_SELECT)).items()
+        return self.deleted_user_pages().items()
 
     def get_user(self, user_id: str, select: tuple[str, ...] = USER_SELECT) -> dict[str, Any]:
         return self._get_json(paths.user(user_id), {"$select": ",".join(select)})

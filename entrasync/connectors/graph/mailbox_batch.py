@@ -9,6 +9,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from typing import Any
 
+from entrasync.connectors.graph import paths
 from entrasync.connectors.graph.batch import BATCH_LIMIT
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.errors import GraphError, GraphReadError
@@ -187,3 +188,41 @@ def all_items(
     if next_link:
         items = [*items, *client.iter_pages(next_link, None, headers).items()]
     return items
+
+
+# ---- the mailbox reads the sync makes (R8, R9), each answer by its key --------------------------
+
+
+def calendars(client: GraphClient, users: list[str]) -> dict[Hashable, Answer]:
+    """Each user's calendar list (first page), by user id."""
+    return get_many(client, [Get(u, u, paths.calendars_url(u)) for u in users])
+
+
+def calendar_views(
+    client: GraphClient, calendars: list[tuple[str, str]], start: str, end: str
+) -> dict[Hashable, Answer]:
+    """Each (user id, calendar id)'s events between `start` and `end`, times in UTC."""
+    gets = [
+        Get(
+            (user_id, calendar_id),
+            user_id,
+            paths.calendar_view_url(user_id, calendar_id, start, end),
+        )
+        for user_id, calendar_id in calendars
+    ]
+    return get_many(client, gets, paths.UTC_EVENTS)
+
+
+def all_events(client: GraphClient, answer: Answer) -> list[dict[str, Any]]:
+    """The events of a calendar_views answer, later pages included (times in UTC)."""
+    return all_items(client, answer, paths.UTC_EVENTS)
+
+
+def photo_metas(client: GraphClient, users: list[str]) -> dict[Hashable, Answer]:
+    """Each user's photo metadata (404: no photo), by user id."""
+    return get_many(client, [Get(u, u, paths.photo(u)) for u in users])
+
+
+def photo_values(client: GraphClient, users: list[str]) -> dict[Hashable, Answer]:
+    """Each user's photo bytes, by user id."""
+    return get_many(client, [Get(u, u, paths.photo_value(u)) for u in users])

@@ -50,9 +50,9 @@ def photo_value(user_id: str) -> str:
     return f"{photo(user_id)}/$value"
 
 
-def list_options(select: tuple[str, ...], top: int = PAGE_MAX, **extra: str) -> dict[str, str]:
-    """$select and $top of a collection read, with any further OData options (`$filter`)."""
-    return {"$select": ",".join(select), "$top": str(top), **extra}
+def upn_starts_with(first: str) -> str:
+    """An OData filter for UPNs starting with `first` (a quote is doubled in a literal)."""
+    return f"startswith(userPrincipalName,'{first.replace(chr(39), 2 * chr(39))}')"
 
 
 def calendars_url(user_id: str) -> str:

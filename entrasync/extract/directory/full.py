@@ -9,7 +9,6 @@ import duckdb
 
 from entrasync.connectors.graph import frames as page_frames
 from entrasync.connectors.graph import models as graph_models
-from entrasync.connectors.graph import paths
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.delta import latest_link
 from entrasync.connectors.graph.pacing import identity_budget
@@ -32,29 +31,18 @@ DIRECTORY_TABLES = (
 )  # fmt: skip
 
 
-def _list_source(client: GraphClient, path: str, select: tuple[str, ...], **extra: str) -> Source:
-    params = paths.list_options(select, **extra)
-    return lambda: client.iter_pages(path, params)
-
-
-def starts_with(first: str) -> str:
-    """An OData filter for UPNs starting with `first` (a quote is doubled in a literal)."""
-    return f"startswith(userPrincipalName,'{first.replace(chr(39), 2 * chr(39))}')"
-
-
 def user_sources(client: GraphClient, user_count: int) -> list[tuple[Hashable, Source]]:
     """One /users read, or one per first UPN character for a large tenant."""
-    select = graph_models.USER_SELECT
     if user_count < SHARD_FROM_USERS:
-        return [(("users", ""), _list_source(client, paths.USERS, select))]
+        return [(("users", ""), client.user_pages)]
     return [
-        (("users", c), _list_source(client, paths.USERS, select, **{"$filter": starts_with(c)}))
+        (("users", c), lambda c=c: client.user_pages(first_character=c))
         for c in UPN_FIRST_CHARACTERS
     ]
 
 
 def deleted_users_source(client: GraphClient) -> Source:
-    return _list_source(client, paths.DELETED_USERS, graph_models.DELETED_USER_SELECT)
+    return client.deleted_user_pages
 
 
 def _read_everything(
@@ -71,7 +59,7 @@ def _read_everything(
         members = memberships.MemberReads(client, fan, batches, settings.transitive_groups)
         for key, source in user_sources(client, user_count):
             fan.add(key, source)
-        fan.add(("groups",), _list_source(client, paths.GROUPS, graph_models.GROUP_SELECT))
+        fan.add(("groups",), client.group_pages)
         fan.add(("deleted",), deleted_users_source(client))
         for key, page in fan.pages():
             kind = key[0]
@@ -98,7 +86,7 @@ def _reread_users(con: duckdb.DuckDBPyConnection, client: GraphClient, counted: 
     logger.warning("split /users read gave %d users, $count %d: reading again", read, counted)
     con.execute("DELETE FROM entra_users")
     batches = RowBatches(con)
-    for page in _list_source(client, paths.USERS, graph_models.USER_SELECT)():
+    for page in client.user_pages():
         batches.add_frame("entra_users", page_frames.user_frame(page))
     batches.flush()
 

@@ -7,8 +7,6 @@ from typing import Any
 
 import duckdb
 
-from entrasync.connectors.graph import models as graph_models
-from entrasync.connectors.graph import paths
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.frames import member_frame
 from entrasync.extract.directory.fanout import FanOut, Source
@@ -58,9 +56,7 @@ def connected_group_ids(con: duckdb.DuckDBPyConnection, settings: TenantSettings
 
 def member_source(client: GraphClient, group_id: str) -> Source:
     """A group's direct members, page by page (users and nested groups carry @odata.type)."""
-    path = paths.group_members(group_id)
-    params = paths.list_options(graph_models.MEMBER_SELECT)
-    return lambda: client.iter_pages(path, params)
+    return lambda: client.member_pages(group_id)
 
 
 def groups_to_track(con: duckdb.DuckDBPyConnection, roots: list[str], transitive: bool) -> set[str]:

@@ -20,7 +20,7 @@ from entrasync.connectors.graph.mailbox_rows import (
 from entrasync.extract.photos import extract_photos
 from entrasync.settings import TenantSettings
 from entrasync.warehouse.load import insert_rows
-from rules.reads import read_scope
+from rules.views import make_view
 
 MAILBOX_TABLES = (
     "emply_calendars", "emply_events", "emply_event_outbox", "mailbox_reads",
@@ -77,7 +77,7 @@ def extract_mailboxes(
 
 
 def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> None:
-    view = read_scope(con, "calendar_users_to_read")  # R9's scope of the reads, decided in rules/
+    view = make_view(con, "reads/calendar_users_to_read")  # R9 decides whom, in rules/
     users = [row[0] for row in con.execute(f"SELECT * FROM {view} ORDER BY 1").fetchall()]
     answers = mailbox_batch.calendars(graph, users)
     reads, rows = [], []
@@ -98,7 +98,7 @@ def _extract_calendars(con: duckdb.DuckDBPyConnection, graph: GraphClient) -> No
 def _extract_events(
     con: duckdb.DuckDBPyConnection, graph: GraphClient, start: datetime, end: datetime
 ) -> None:
-    view = read_scope(con, "calendars_to_read")
+    view = make_view(con, "reads/calendars_to_read")
     wanted = con.execute(f"SELECT * FROM {view} ORDER BY ALL").fetchall()
     answers = mailbox_batch.calendar_views(graph, wanted, utc_text(start), utc_text(end))
     rows, read = [], []

@@ -11,9 +11,9 @@ from entrasync.connectors.graph import mailbox_batch
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.settings import DEFAULT_PHOTO_CHECKS_PER_RUN
 from entrasync.warehouse.load import insert_rows
-from rules.reads import read_scope
+from rules.views import make_view
 
-# The candidates (rules/reads/photo_candidates.sql) with whether their metadata is read this
+# The candidates (rules/reads/photo_candidates_due.sql) with whether their metadata is read this
 # run: those that must be, and as many others as the run's checks allow (`?`).
 PHOTO_CANDIDATES_SQL = """
 CREATE OR REPLACE TEMP TABLE photo_candidates AS
@@ -72,7 +72,7 @@ def extract_photos(
     """
     con.execute("DELETE FROM entra_photos")
     con.execute("DELETE FROM entra_photo_content")
-    view = read_scope(con, "photo_candidates_due")
+    view = make_view(con, "reads/photo_candidates_due")
     con.execute(PHOTO_CANDIDATES_SQL.format(view=view), [checks_per_run])
     try:
         con.execute(CARRIED_PHOTOS_SQL)

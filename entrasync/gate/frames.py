@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import duckdb
 import pandas as pd
 
-from entrasync.gate.r4 import DEACTIVATING_KINDS
+from entrasync.gate.r4 import deactivations_view
 
 # Trimmed and lower-cased once here, so the suites check the keys the rules compare.
 INPUT_FRAMES_SQL = {
@@ -117,11 +117,7 @@ PLAN_FRAMES_SQL = {
                len(admin_roles_dropped) > 0 AS drops_admin
         FROM dropped
     """,
-    "deactivations": f"""
-        SELECT subject, emply_user_id FROM planned_changes
-        WHERE kind IN {DEACTIVATING_KINDS}
-        ORDER BY subject
-    """,
+    "deactivations": "SELECT * FROM r4_deactivations ORDER BY subject",  # rules/gate/
 }
 
 
@@ -158,4 +154,5 @@ def table_rows_frame(con: duckdb.DuckDBPyConnection, table: str) -> pd.DataFrame
 
 
 def plan_frames(con: duckdb.DuckDBPyConnection) -> dict[str, pd.DataFrame]:
+    deactivations_view(con)
     return {name: _frame(con, sql) for name, sql in PLAN_FRAMES_SQL.items()}

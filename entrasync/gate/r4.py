@@ -13,17 +13,20 @@ from typing import Any
 import duckdb
 
 from entrasync.settings import TenantSettings
+from rules.views import make_view
 
 PERCENT_RULE_MINIMUM = 10
-# The planned changes R4 counts: a delete in Entra is the more drastic deactivation.
-DEACTIVATING_KINDS = ("deactivate_user", "delete_entra_user")
+
+
+def deactivations_view(con: duckdb.DuckDBPyConnection) -> str:
+    """The view of the plan's deactivations R4 counts (rules/gate/r4_deactivations.sql)."""
+    return make_view(con, "gate/r4_deactivations")
 
 
 def linked_user_count(con: duckdb.DuckDBPyConnection) -> int:
     """Linked Emply users before the plan: the base of R4's percentage."""
-    return con.execute(
-        "SELECT count(*) FROM emply_users WHERE entra_object_id IS NOT NULL"
-    ).fetchone()[0]
+    deactivations_view(con)
+    return con.execute("SELECT linked_users FROM r4_linked_users").fetchone()[0]
 
 
 def deactivation_limit(max_deactivations: int, max_percent: float, linked_users: int) -> int:
@@ -38,11 +41,8 @@ def deactivation_limit(max_deactivations: int, max_percent: float, linked_users:
 
 def deactivation_block_reason(con: duckdb.DuckDBPyConnection, settings: TenantSettings) -> str:
     """Why a plan over the threshold (the plan suite said so) is not written, with its numbers."""
-    deactivations = con.execute(
-        "SELECT count(*) FROM planned_changes WHERE list_contains(?, kind)",
-        [list(DEACTIVATING_KINDS)],
-    ).fetchone()[0]
     linked = linked_user_count(con)
+    deactivations = con.execute("SELECT count(*) FROM r4_deactivations").fetchone()[0]
     if deactivations > settings.max_deactivations:
         return (
             f"R4: the plan deactivates or deletes {deactivations} users, more than "

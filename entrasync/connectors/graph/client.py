@@ -129,7 +129,7 @@ class GraphClient(GraphTransport):
         return list(self.iter_pages(path, params, UTC_EVENTS).items())
 
     def get_photo(self, user_id: str) -> bytes | None:
-        response = self._call_unless_missing("GET", paths.photo_value(user_id))
+        response = self._call_unless_missing("GET", paths.photo(user_id, content=True))
         return None if response is None else response.content
 
     def get_photo_meta(self, user_id: str) -> dict[str, Any] | None:

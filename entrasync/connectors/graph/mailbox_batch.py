@@ -225,4 +225,4 @@ def photo_metas(client: GraphClient, users: list[str]) -> dict[Hashable, Answer]
 
 def photo_values(client: GraphClient, users: list[str]) -> dict[Hashable, Answer]:
     """Each user's photo bytes, by user id."""
-    return get_many(client, [Get(u, u, paths.photo_value(u)) for u in users])
+    return get_many(client, [Get(u, u, paths.photo(u, content=True)) for u in users])

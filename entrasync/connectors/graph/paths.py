@@ -42,12 +42,10 @@ def calendar(user_id: str, calendar_id: str | None) -> str:
     return f"{user(user_id)}/calendars/{segment(calendar_id)}"
 
 
-def photo(user_id: str) -> str:
-    return f"{user(user_id)}/photo"
-
-
-def photo_value(user_id: str) -> str:
-    return f"{photo(user_id)}/$value"
+def photo(user_id: str, content: bool = False) -> str:
+    """A user's photo: its metadata, or with `content` its bytes."""
+    path = f"{user(user_id)}/photo"
+    return f"{path}/$value" if content else path
 
 
 def upn_starts_with(first: str) -> str:

@@ -15,11 +15,11 @@ import time
 from collections.abc import Callable
 
 from bench.stack_process import StackProcess, start_stack
+from entrasync import extract
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
+from entrasync.extract.mailboxes import calendar_window, extract_mailboxes
 from entrasync.settings import CredentialRef, EmplySettings, GroupMapping, TenantSettings
-from entrasync.sync import extract
-from entrasync.sync.extract_mailboxes import calendar_window, extract_mailboxes
 from entrasync.warehouse.db import connect_memory
 
 TENANT, DOMAIN, CLIENT_ID = "bench-mailboxes", "contoso.com", "bench-mailboxes-app"

@@ -6,7 +6,7 @@ import time
 
 import duckdb
 
-from rules.runner import rule_paths
+from rules.runner import rule_files, run_rule_file
 
 
 def rule_file_seconds(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
@@ -15,10 +15,10 @@ def rule_file_seconds(con: duckdb.DuckDBPyConnection) -> dict[str, float]:
     con.execute("BEGIN TRANSACTION")
     try:
         con.execute("DELETE FROM planned_changes")
-        for path in rule_paths():
+        for rule in rule_files():
             started = time.perf_counter()
-            con.execute(path.read_text())
-            seconds[f"{path.parent.name}/{path.name}"] = time.perf_counter() - started
+            run_rule_file(con, rule)
+            seconds[rule.name] = time.perf_counter() - started
     finally:
         con.execute("ROLLBACK")
     return seconds

@@ -78,10 +78,10 @@ def sync(tenant: str, tenants_file: str, allow_deactivations: bool, profile: boo
 
 def extract_only(tenant: str, tenants_file: str, profile: bool, workers: int | None = None) -> dict:
     """Our Entra extraction alone, a full read into a scratch copy of the schema."""
+    from entrasync.extract.entra import extract_entra
+    from entrasync.run.clients import graph_client
+    from entrasync.run.context import RunContext
     from entrasync.settings import Endpoints, data_dir, load_tenant
-    from entrasync.sync.clients import graph_client
-    from entrasync.sync.context import RunContext
-    from entrasync.sync.extract import extract_entra
     from entrasync.warehouse.db import connect
 
     settings = load_tenant(tenants_file, tenant)
@@ -104,18 +104,17 @@ def extract_only(tenant: str, tenants_file: str, profile: bool, workers: int | N
 def plan_only(tenant: str, tenants_file: str, profile: bool) -> dict:
     """The plan stage alone (settings check, run settings, every rule) on the synced warehouse."""
     from bench.plan_profile import rule_file_seconds
+    from entrasync.gate.settings_check import check_settings_against_inputs
     from entrasync.settings import load_tenant
-    from entrasync.sync.input_checks import check_settings_against_inputs
     from entrasync.warehouse.db import connect
-    from rules.runner import plan, write_run_settings
+    from rules.runner import plan
 
     settings = load_tenant(tenants_file, tenant)
     with connect(tenant) as con:
 
         def run() -> int:
             check_settings_against_inputs(con, settings)
-            write_run_settings(con, "bench-plan", settings, True)
-            return plan(con, "bench-plan")
+            return plan(con, "bench-plan", settings, True)
 
         started = time.perf_counter()
         planned, profile_text = _profiled(run, profile)

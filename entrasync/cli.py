@@ -117,7 +117,7 @@ def _explain(args: argparse.Namespace) -> int:
 
 
 def _validation(args: argparse.Namespace) -> int:
-    from entrasync.validation.report import print_validation
+    from entrasync.gate.report import print_validation
     from entrasync.warehouse.db import connect_read_only
 
     with connect_read_only(args.tenant) as con:

@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from entrasync.connectors.emply.transport import DEFAULT_EMPLY_URL
+from entrasync.connectors.graph.paths import DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_URL
 from entrasync.errors import SettingsError
 from entrasync.tenant_names import check_tenant_name
 
-DEFAULT_AUTHORITY_HOST = "https://login.microsoftonline.com"
-DEFAULT_GRAPH_URL = "https://graph.microsoft.com/v1.0"
-DEFAULT_EMPLY_URL = "https://api.emply.com/v1"
 # R8: photos re-read per run besides the never-checked and those Emply does not hold.
 DEFAULT_PHOTO_CHECKS_PER_RUN = 2000
 # A Retry-After longer than this fails the request like exhausted retries (the slot is freed).

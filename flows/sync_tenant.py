@@ -9,9 +9,9 @@ from prefect.futures import wait
 from prefect.states import Completed, Failed, State
 
 from entrasync.errors import SettingsError, TenantSettingsError
+from entrasync.run.context import RunContext
+from entrasync.run.deadline import RunDeadline
 from entrasync.settings import Endpoints, default_tenants_file, load_tenant
-from entrasync.sync.context import RunContext
-from entrasync.sync.deadline import RunDeadline
 from entrasync.user_error_logs import install_user_error_filter
 from tasks.artifacts import publish_run_artifacts, report_extract_progress
 from tasks.audit import finish_run, record_refused_run, start_run

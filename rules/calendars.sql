@@ -5,6 +5,11 @@
 -- of a user who no longer qualifies, and of every user when calendar sync is switched off.
 -- Enabled calendars get Entra's events of the window (set_events); Emply-made events are
 -- created in Microsoft 365 once (create_entra_event).
+-- reads: change_key, emply_event_outbox, emply_events, entra_calendars, entra_events, plan_links,
+--        plan_users, stg_calendar_window, stg_calendars_read, stg_emply_users, stg_in_scope,
+--        stg_pushed_event_ids, stg_synced_calendars
+-- makes: calendar_users, calendars_wanted, calendars_synced, calendar_event_lists
+-- writes: planned_calendar_events, planned_changes
 
 DELETE FROM planned_calendar_events;
 
@@ -57,6 +62,7 @@ LEFT JOIN entra_calendars c
        ON c.entra_object_id = l.entra_object_id AND c.calendar_id = s.entra_calendar_id;
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('add_calendar', w.emply_user_id, w.entra_object_id, w.entra_calendar_id),
     'add_calendar', 'R9', w.emply_user_id, w.entra_object_id, w.username,
@@ -77,6 +83,7 @@ WHERE NOT EXISTS (
 );
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('remove_calendar', emply_user_id, entra_object_id, calendar_id),
     'remove_calendar', 'R9', emply_user_id, entra_object_id, username,
@@ -127,12 +134,13 @@ LEFT JOIN entra_side t USING (entra_object_id, entra_calendar_id)
 LEFT JOIN emply_side m ON m.calendar_id = c.calendar_id;
 
 -- The events themselves go to the plan-side table; the audit keeps their count and hash.
-INSERT INTO planned_calendar_events
+INSERT INTO planned_calendar_events (change_id, events)
 SELECT change_id, json(entra_events_json)
 FROM calendar_event_lists
 WHERE entra_events_json <> emply_events_json;
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_id,
     'set_events', 'R9', emply_user_id, entra_object_id, username,
@@ -155,6 +163,7 @@ WHERE entra_events_json <> emply_events_json;
 -- Emply-made events of enabled synced calendars still editable in Entra: created there once.
 -- The transaction id makes Graph return the first copy if a crash made us post it again.
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 WITH pushable AS (
     SELECT o.*, w.emply_user_id, w.entra_object_id, w.username, s.name AS calendar_name,
            change_key('create_entra_event', w.emply_user_id, w.entra_object_id, o.event_id)

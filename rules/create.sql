@@ -1,6 +1,10 @@
 -- R2 Create: an in-scope Entra user with no linked or matching Emply user gets a new Emply user
 -- (username = UPN, e-mail = mail or UPN, names from Entra, roles = the mapped roles). When an
 -- employee with that e-mail has no user, the new user is created for that employee.
+-- reads: change_key, emply_users, link_candidates, links, plan_links, stg_emply_employees,
+--        stg_emply_users, stg_entra_users, stg_in_scope
+-- makes: plan_creations, plan_users
+-- writes: planned_changes
 CREATE OR REPLACE TEMP TABLE plan_creations AS
 WITH to_create AS (
     SELECT e.*, s.mapped_roles, s.groups
@@ -27,6 +31,7 @@ FROM to_create c
 LEFT JOIN free_employees f ON f.email_key = coalesce(c.mail_key, c.upn_key);
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('create_user', NULL, c.entra_object_id, NULL),
     'create_user', 'R2', NULL, c.entra_object_id, c.upn,

@@ -1,6 +1,9 @@
 -- R1 Link: keep links by object id; link an unlinked Emply user to the one in-scope Entra user
 -- whose UPN equals its username, or whose mail / otherMails hold its e-mail (guests: mail only).
 -- A match that is not unique on either side links nobody: it goes to the review queue.
+-- reads: change_key, links, run_settings, stg_emply_users, stg_entra_users, stg_in_scope
+-- makes: link_candidates, link_counts, disputed_emply, disputed_entra, plan_links
+-- writes: planned_changes, review_queue
 
 -- Every possible pair, with the strongest reason it matched.
 CREATE OR REPLACE TEMP TABLE link_candidates AS
@@ -43,7 +46,7 @@ SELECT DISTINCT emply_user_id FROM link_counts WHERE entra_candidates > 1 OR emp
 CREATE OR REPLACE TEMP TABLE disputed_entra AS
 SELECT DISTINCT entra_object_id FROM link_counts WHERE entra_candidates > 1 OR emply_candidates > 1;
 
-INSERT INTO review_queue
+INSERT INTO review_queue (run_id, subject, side, candidates, why)
 SELECT
     (SELECT run_id FROM run_settings), u.username, 'emply',
     list_sort(list(e.upn)),
@@ -65,6 +68,7 @@ WHERE c.emply_candidates > 1
 GROUP BY e.upn;
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('finding', NULL, NULL, {'dispute': subject, 'side': side}),
     'finding', 'R1', NULL, NULL, subject,
@@ -76,6 +80,7 @@ WHERE run_id = (SELECT run_id FROM run_settings);
 
 -- Unique pairs are linked.
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('link_user', c.emply_user_id, c.entra_object_id, NULL),
     'link_user', 'R1', c.emply_user_id, c.entra_object_id, u.username,
@@ -101,6 +106,7 @@ FROM planned_changes WHERE kind = 'link_user';
 
 -- R1: a kept link whose UPN or mail changed is recorded, not treated as a leaver.
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('finding', l.emply_user_id, l.entra_object_id,
                {'upn': e.upn, 'mail': e.mail_key}),

@@ -2,7 +2,10 @@
 -- when its content hash (SHA-256) differs from Emply's. Never Emply → Entra, and an Entra user
 -- without a photo leaves Emply's picture alone. The audit holds the hash and size, never bytes.
 -- A user create_user makes in this run (plan_users.created) gets its photo in the same run.
+-- reads: change_key, entra_photos, plan_users, stg_entra_users
+-- writes: planned_changes
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('set_photo', u.emply_user_id, u.entra_object_id, p.sha256),
     'set_photo', 'R8', u.emply_user_id, u.entra_object_id, u.username,

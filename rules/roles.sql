@@ -3,6 +3,10 @@
 -- 1. D ⊆ R: no change.  2. For each connected group the user is in whose mapped role changed
 -- since the last run (old → new): if old ∈ R, replace it with new.  3. If now D ⊆ R, stop.
 -- 4. Otherwise R := D. An administrator role is never removed.
+-- reads: change_key, group_role_history, plan_links, run_settings, stg_admin_roles,
+--        stg_connected_groups, stg_emply_users, stg_in_scope, stg_last_completed_run
+-- makes: remapped_groups, role_subjects, roles_after_remap, held_admin_roles
+-- writes: planned_changes
 
 -- Connected groups whose role changed since the last completed run.
 CREATE OR REPLACE TEMP TABLE remapped_groups AS
@@ -52,6 +56,7 @@ WHERE role IN (SELECT role FROM stg_admin_roles)
 GROUP BY emply_user_id;
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 WITH decided AS (
     SELECT
         s.*,

@@ -1,5 +1,10 @@
 -- R3 Status: a linked user in scope is active; one out of scope is deactivated (never deleted).
 -- Only a user the sync deactivated is reactivated when it is back in scope.
+-- reads: change_key, entra_deleted_users, group_role_history, plan_links, run_settings,
+--        stg_connected_groups, stg_emply_users, stg_entra_users, stg_in_scope,
+--        stg_last_completed_run, stg_previous_scope, sync_deactivated
+-- makes: left_groups, status_facts
+-- writes: planned_changes
 
 -- The connected groups a user was in at the last completed run; a group that no longer counts
 -- for another reason than the user leaving it says so (the R3 reason names what changed).
@@ -40,6 +45,7 @@ LEFT JOIN left_groups lg ON lg.entra_object_id = l.entra_object_id
 LEFT JOIN sync_deactivated sd ON sd.emply_user_id = l.emply_user_id;
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('deactivate_user', emply_user_id, entra_object_id, NULL),
     'deactivate_user', 'R3', emply_user_id, entra_object_id, username,
@@ -59,6 +65,7 @@ FROM status_facts
 WHERE NOT in_scope AND active;
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('activate_user', emply_user_id, entra_object_id, NULL),
     'activate_user', 'R3', emply_user_id, entra_object_id, username,
@@ -70,6 +77,7 @@ WHERE in_scope AND NOT active AND deactivated_by_sync;
 
 -- R10: an Entra user deleted while its employee is still active is reported, not hidden.
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('finding', emply_user_id, entra_object_id, {'r10': 'entra deleted'}),
     'finding', 'R10', emply_user_id, entra_object_id, username,
@@ -82,6 +90,7 @@ WHERE (entra_deleted OR NOT entra_exists) AND has_profile AND NOT profile_archiv
 -- R3: a connected group that resolved in an earlier run and is gone from Entra now was deleted
 -- there; its members go out of scope above, and the run says so once per run.
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('finding', NULL, NULL, {'deleted_group': c.group_name}),
     'finding', 'R3', NULL, NULL, c.group_name,

@@ -8,6 +8,12 @@
 --     scope; the create links it (externalId). External domains stay Emply-only.
 --   write.delete: a linked Emply user that was deleted, or whose employee is archived, has its
 --     Entra user soft-deleted (restorable for 30 days).
+-- reads: change_key, changes, emply_users, entra_deleted_users, link_candidates, links,
+--        plan_links, plan_users, run_settings, settings_domains, stg_connected_groups,
+--        stg_emply_employees, stg_emply_users, stg_entra_users
+-- makes: writeback_switches, master_data_diffs, entra_created_before, entra_creations,
+--        entra_creations_planned, entra_deletions
+-- writes: planned_changes
 
 CREATE OR REPLACE TEMP TABLE writeback_switches AS
 SELECT
@@ -49,6 +55,7 @@ WHERE nullif(trim(emply_value), '') IS DISTINCT FROM nullif(trim(entra_value), '
   AND NOT (attribute = 'displayName' AND nullif(trim(emply_value), '') IS NULL);
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 WITH per_user AS (
     SELECT
         emply_user_id, entra_object_id, username, upn,
@@ -121,6 +128,7 @@ LEFT JOIN groups_of_roles g USING (emply_user_id)
 LEFT JOIN entra_created_before b USING (emply_user_id);
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('finding', emply_user_id, NULL, {'r7': 'not created', 'email': email_key}),
     'finding', 'R7', emply_user_id, taken_by, username,
@@ -140,6 +148,7 @@ SELECT * FROM entra_creations
 WHERE group_count > 0 AND (taken_by IS NULL OR taken_by = created_before);
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('create_entra_user', emply_user_id, NULL, email_key),
     'create_entra_user', 'R7', emply_user_id, created_before, email_key,
@@ -163,6 +172,7 @@ SELECT
 FROM entra_creations_planned;
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('add_entra_group_member', emply_user_id, NULL, g.group_id),
     'add_entra_group_member', 'R7', emply_user_id, created_before, email_key,
@@ -191,6 +201,7 @@ JOIN stg_entra_users e ON e.entra_object_id = l.entra_object_id
 WHERE (SELECT may_delete FROM writeback_switches) AND u.profile_archived;
 
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('delete_entra_user', emply_user_id, entra_object_id, NULL),
     'delete_entra_user', 'R7', emply_user_id, entra_object_id, upn,
@@ -202,6 +213,7 @@ WHERE NOT on_premises_sync_enabled;
 
 -- On-premises users: what was not written, as findings.
 INSERT INTO planned_changes
+    (change_id, kind, rule_id, emply_user_id, entra_object_id, subject, before, after, reason)
 SELECT
     change_key('finding', emply_user_id, entra_object_id, {'r7': 'on-premises', 'kind': kind}),
     'finding', 'R7', emply_user_id, entra_object_id, upn,

@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 
 from entrasync.ops.names import tenant_artifact_key
 from entrasync.ops.run_report import change_table, outcome_markdown
-from entrasync.sync.context import RunContext
+from entrasync.run.context import RunContext
 from entrasync.warehouse.db import connect
 
 EXTRACT_SIDES = ("Entra", "Emply")

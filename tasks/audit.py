@@ -7,7 +7,7 @@ from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
 from entrasync.errors import EntrasyncError
-from entrasync.sync.context import RunContext
+from entrasync.run.context import RunContext
 from entrasync.warehouse import audit, history, state
 from entrasync.warehouse.db import connect
 from entrasync.warehouse.history_chain import newest_link

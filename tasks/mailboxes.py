@@ -5,9 +5,9 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from entrasync.sync.clients import emply_client, graph_client
-from entrasync.sync.context import RunContext
-from entrasync.sync.extract_mailboxes import extract_mailboxes as read_mailboxes
+from entrasync.extract.mailboxes import extract_mailboxes as read_mailboxes
+from entrasync.run.clients import emply_client, graph_client
+from entrasync.run.context import RunContext
 from entrasync.warehouse.db import connect
 from tasks.concurrency import graph_request_hook
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from entrasync.sync.context import RunContext
-from entrasync.sync.input_checks import check_settings_against_inputs
-from entrasync.warehouse import audit, state
+from entrasync.gate.settings_check import check_settings_against_inputs
+from entrasync.run.context import RunContext
+from entrasync.warehouse import audit
 from entrasync.warehouse.db import connect
-from rules.runner import plan as run_rules
-from rules.runner import write_run_settings
+from rules.runner import plan as plan_run
 
 
 @task(name="plan", cache_policy=NO_CACHE)
@@ -18,8 +17,6 @@ def plan(ctx: RunContext) -> int:
     """Run every rule; the plan lands in planned_changes and in the run's history."""
     with connect(ctx.tenant) as con:
         check_settings_against_inputs(con, ctx.settings)
-        write_run_settings(con, ctx.run_id, ctx.settings, ctx.allow_deactivations)
-        planned = run_rules(con, ctx.run_id)
-        state.record_scope_and_mapping(con, ctx.run_id)
+        planned = plan_run(con, ctx.run_id, ctx.settings, ctx.allow_deactivations)
         audit.record_plan(con, ctx.run_id)
         return planned

@@ -6,10 +6,10 @@ from prefect import task
 from prefect.cache_policies import NO_CACHE
 
 from entrasync.errors import EntrasyncError
-from entrasync.sync.context import RunContext
-from entrasync.sync.safety import deactivation_block_reason, emptied_read_reason
-from entrasync.validation import validate_inputs as inputs_suite
-from entrasync.validation import validate_plan as plan_suite
+from entrasync.gate import validate_inputs as inputs_suite
+from entrasync.gate import validate_plan as plan_suite
+from entrasync.gate.r4 import deactivation_block_reason, emptied_read_reason
+from entrasync.run.context import RunContext
 from entrasync.warehouse.db import connect
 
 
@@ -38,7 +38,5 @@ def validate_plan(ctx: RunContext) -> str | None:
         if outcome.success:
             return None
         if outcome.blocked:
-            return deactivation_block_reason(con, ctx.settings, ctx.allow_deactivations) or (
-                "R4: deactivation threshold exceeded"
-            )
+            return deactivation_block_reason(con, ctx.settings)
     raise ValidationFailed("validation of the plan failed: " + "; ".join(outcome.failures))

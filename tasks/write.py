@@ -7,10 +7,10 @@ import os
 from prefect import task
 from prefect.cache_policies import NO_CACHE
 
-from entrasync.sync.clients import emply_client
-from entrasync.sync.context import RunContext
-from entrasync.sync.write_emply import WRITE_WORKERS, write_emply_changes
+from entrasync.run.clients import emply_client
+from entrasync.run.context import RunContext
 from entrasync.warehouse.db import connect
+from entrasync.write.emply import WRITE_WORKERS, write_emply_changes
 
 
 def _crash_after(limit: int):

@@ -5,10 +5,10 @@ from __future__ import annotations
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from entrasync.sync.clients import emply_client, graph_client
-from entrasync.sync.context import RunContext
-from entrasync.sync.write_entra import write_entra_changes
+from entrasync.run.clients import emply_client, graph_client
+from entrasync.run.context import RunContext
 from entrasync.warehouse.db import connect
+from entrasync.write.entra import write_entra_changes
 from tasks.concurrency import graph_request_hook
 
 

@@ -23,7 +23,7 @@ from entrasync.connectors.graph.models import (
     GROUP_SELECT,
     USER_SELECT,
 )
-from entrasync.sync.passwords import temporary_password
+from entrasync.write.passwords import temporary_password
 from entrasync_emulators.graph.calendars_api import CALENDAR_PROPERTIES
 from entrasync_emulators.graph.schema import (
     GROUP_DEFAULT_PROPERTIES,

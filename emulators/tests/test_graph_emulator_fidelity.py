@@ -7,7 +7,7 @@ from emulator_fixtures import access_token, graph_client, ops_for, reset_tenant
 from emulator_fixtures import control as control
 from emulator_fixtures import stack as stack
 
-from entrasync.sync.passwords import temporary_password
+from entrasync.write.passwords import temporary_password
 
 TENANT = "graph-fidelity-t1"
 op = ops_for(TENANT)
@@ -236,8 +236,8 @@ def test_a_refused_delete_is_recorded_failed_with_graphs_error(stack, control, i
     """R7 never plans it (rules test); if a plan ever held it, Graph's 400 is the outcome."""
     import json
 
-    from entrasync.sync.write_entra import write_entra_changes
     from entrasync.warehouse.db import connect_memory
+    from entrasync.write.entra import write_entra_changes
 
     con = connect_memory()
     con.execute(

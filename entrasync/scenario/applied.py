@@ -14,8 +14,8 @@ from typing import Any
 
 import duckdb
 
+from entrasync.connectors.graph.mailbox_rows import parse_utc
 from entrasync.scenario.expect import ABSENT, Outcome
-from entrasync.sync.mailbox_rows import parse_utc
 from entrasync.warehouse.db import warehouse_path
 
 Users = dict[str, dict[str, Any]]  # object id (Emply user id, Entra object id) -> control view

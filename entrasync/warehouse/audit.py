@@ -8,6 +8,8 @@ from typing import Any
 
 import duckdb
 
+from entrasync.warehouse.outcomes import Outcome, record_outcomes
+
 RUN_STATES = ("running", "completed", "planned", "blocked", "failed")
 
 
@@ -83,22 +85,6 @@ def pending_changes(con: duckdb.DuckDBPyConnection, run_id: str) -> list[dict[st
     return rows
 
 
-def already_applied(con: duckdb.DuckDBPyConnection, tenant: str, change_id: str) -> str | None:
-    """The run that already applied this exact change since the last completed run, if any."""
-    row = con.execute(
-        """
-        SELECT c.run_id FROM changes c JOIN runs r USING (run_id)
-        WHERE c.change_id = ? AND c.outcome = 'applied' AND r.tenant = ?
-          AND r.started_at > coalesce(
-              (SELECT max(started_at) FROM runs WHERE tenant = ? AND status = 'completed'),
-              TIMESTAMPTZ '1970-01-01')
-        LIMIT 1
-        """,
-        [change_id, tenant, tenant],
-    ).fetchone()
-    return row[0] if row else None
-
-
 def record_outcome(
     con: duckdb.DuckDBPyConnection,
     run_id: str,
@@ -107,11 +93,8 @@ def record_outcome(
     error: str | None = None,
     result: dict | None = None,
 ) -> None:
-    con.execute(
-        "UPDATE changes SET outcome = ?, error = ?, result = ?, applied_at = ?"
-        " WHERE run_id = ? AND change_id = ?",
-        [outcome, error, json.dumps(result) if result else None, now(), run_id, change_id],
-    )
+    """Set one change's outcome by hand (the writers record through write.engine.OutcomeLog)."""
+    record_outcomes(con, run_id, [Outcome(change_id, outcome, error, result)])
 
 
 def skip_planned(con: duckdb.DuckDBPyConnection, run_id: str, why: str) -> None:

@@ -58,7 +58,15 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
     if run:
         print(f"latest run: {run[0]} {run[1]}{RELEASED if run[3] else ''}"
               + (f": {run[2]}" if run[2] else ""), file=out)  # fmt: skip
+    _print_links(con, emply_ids, entra_ids, out)
+    _print_scope(con, entra_ids, out)
+    _print_history(con, emply_ids, entra_ids, names, out)
+    _print_review_queue(con, names, out)
 
+
+def _print_links(
+    con: duckdb.DuckDBPyConnection, emply_ids: list[str], entra_ids: list[str], out: TextIO
+) -> None:
     links = con.execute(
         "SELECT username, entra_upn, how, linked_run_id, emply_deleted FROM links"
         " WHERE list_contains(?, emply_user_id) OR list_contains(?, entra_object_id)",
@@ -70,6 +78,8 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
     if not links:
         print("link: none (not integration-managed)", file=out)
 
+
+def _print_scope(con: duckdb.DuckDBPyConnection, entra_ids: list[str], out: TextIO) -> None:
     scope = con.execute(
         "SELECT s.run_id, s.groups FROM scope_history s JOIN runs r USING (run_id)"
         " WHERE list_contains(?, s.entra_object_id) ORDER BY r.started_at DESC LIMIT 1",
@@ -90,6 +100,14 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
     else:
         print("scope: never in scope", file=out)
 
+
+def _print_history(
+    con: duckdb.DuckDBPyConnection,
+    emply_ids: list[str],
+    entra_ids: list[str],
+    names: list[str],
+    out: TextIO,
+) -> None:
     print("history:", file=out)
     history = con.execute(
         HISTORY_SQL, {"emply_ids": emply_ids, "entra_ids": entra_ids, "names": names}
@@ -103,6 +121,8 @@ def explain_user(con: duckdb.DuckDBPyConnection, user: str, out: TextIO) -> None
     if not history:
         print("  no changes", file=out)
 
+
+def _print_review_queue(con: duckdb.DuckDBPyConnection, names: list[str], out: TextIO) -> None:
     queued = con.execute(
         "SELECT run_id, why, candidates FROM review_queue"
         " WHERE list_contains($names, lower(subject))"

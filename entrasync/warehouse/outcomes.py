@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import duckdb
-import pandas as pd
-
-from entrasync.warehouse.audit import now
 
 
 @dataclass(frozen=True)
@@ -25,7 +23,7 @@ def applied_earlier(
 ) -> dict[str, str]:
     """change id -> the run that already applied it since the last completed run (one query).
 
-    The same question as audit.already_applied, asked once for a whole plan.
+    Asked once for a whole plan, by the write engine (entrasync/write/engine.py).
     """
     if not change_ids:
         return {}
@@ -49,21 +47,20 @@ def record_outcomes(con: duckdb.DuckDBPyConnection, run_id: str, outcomes: list[
     """Set the outcome of many changes of `run_id` in one statement."""
     if not outcomes:
         return
-    frame = pd.DataFrame(
-        {
-            "change_id": [o.change_id for o in outcomes],
-            "outcome": [o.outcome for o in outcomes],
-            "error": [o.error for o in outcomes],
-            "result": [json.dumps(o.result) if o.result else None for o in outcomes],
-        }
+    # Lists as parameters, not a registered frame: registering refuses a connection whose last
+    # statement's result was not fetched (the Entra writer records between its own updates).
+    con.execute(
+        "UPDATE changes SET outcome = o.outcome, error = o.error, result = o.result::JSON,"
+        " applied_at = ? FROM (SELECT unnest(?::VARCHAR[]) AS change_id,"
+        " unnest(?::VARCHAR[]) AS outcome, unnest(?::VARCHAR[]) AS error,"
+        " unnest(?::VARCHAR[]) AS result) o"
+        " WHERE changes.run_id = ? AND changes.change_id = o.change_id",
+        [
+            datetime.now(UTC),
+            [o.change_id for o in outcomes],
+            [o.outcome for o in outcomes],
+            [o.error for o in outcomes],
+            [json.dumps(o.result) if o.result else None for o in outcomes],
+            run_id,
+        ],
     )
-    con.register("write_outcomes", frame)
-    try:
-        con.execute(
-            "UPDATE changes SET outcome = o.outcome, error = o.error, result = o.result::JSON,"
-            " applied_at = ? FROM write_outcomes o"
-            " WHERE changes.run_id = ? AND changes.change_id = o.change_id",
-            [now(), run_id],
-        )
-    finally:
-        con.unregister("write_outcomes")

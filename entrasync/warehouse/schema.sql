@@ -337,7 +337,7 @@ CREATE TABLE IF NOT EXISTS entra_photo_checks (
 );
 
 ------------------------------------------------------------------------------------------------
--- State: incremental (delta) reads of the Entra directory (entrasync/sync/extract_directory.py).
+-- State: incremental (delta) reads of the Entra directory (entrasync/extract/entra.py, extract/directory/).
 -- With stored deltaLinks a run patches entra_users, entra_groups and entra_group_members with
 -- Graph's changes instead of replacing them; the tables then hold what a full read would give.
 -- No links (first run), a 410 from Graph or another fingerprint (tenant, Graph URL, connected

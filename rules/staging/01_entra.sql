@@ -1,4 +1,6 @@
 -- Staging: Entra users and memberships, normalised once (trimmed, lower-cased keys).
+-- reads: entra_group_members, entra_users, run_settings
+-- makes: stg_entra_users, stg_user_memberships
 CREATE OR REPLACE TEMP TABLE stg_entra_users AS
 SELECT
     id                                               AS entra_object_id,

@@ -1,4 +1,6 @@
 -- Staging: Emply users, employees and roles, normalised once.
+-- reads: emply_employees, emply_roles, emply_user_profiles, emply_users
+-- makes: stg_emply_employees, stg_emply_profiles, stg_emply_users, stg_admin_roles
 CREATE OR REPLACE TEMP TABLE stg_emply_employees AS
 SELECT
     employee_id,

@@ -1,5 +1,8 @@
 -- Staging: connected groups resolved to Entra ids, and the in-scope users (SPEC "in scope").
 -- A role is Emply's role of that name (trimmed, any case), so D and R compare as Emply spells them.
+-- reads: connected_groups, emply_roles, entra_groups, run_settings, runs, scope_history,
+--        stg_entra_users, stg_user_memberships
+-- makes: stg_connected_groups, stg_in_scope, stg_last_completed_run, stg_previous_scope
 CREATE OR REPLACE TEMP TABLE stg_connected_groups AS
 SELECT c.group_name, coalesce(r.name, c.role) AS role, g.id AS group_id
 FROM connected_groups c

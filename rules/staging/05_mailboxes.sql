@@ -1,4 +1,6 @@
 -- Staging: the calendar switch and window of this run (R9), and whose mailboxes were read.
+-- reads: emply_calendars, emply_events, mailbox_reads, run_calendar_window, run_settings
+-- makes: stg_calendar_window, stg_calendars_read, stg_synced_calendars, stg_pushed_event_ids
 CREATE OR REPLACE TEMP TABLE stg_calendar_window AS
 SELECT
     coalesce(

@@ -12,13 +12,14 @@ from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.connectors.graph.errors import GraphError
 from entrasync.emulator_client import StackTenant
+from entrasync.extract.emply import extract_emply
+from entrasync.extract.entra import extract_entra
 from entrasync.settings import parse_tenant
-from entrasync.sync.extract import extract_emply, extract_entra
 from entrasync.warehouse import delta_state
 from entrasync.warehouse.db import connect
 from entrasync_emulators.churn import Churn
 from entrasync_emulators.generate import TenantShape, generate
-from rules.runner import plan, write_run_settings
+from rules.runner import plan
 
 DIRECTORY_TABLES = ("entra_users", "entra_groups", "entra_group_members", "entra_deleted_users")
 SHAPE = TenantShape(users=300, groups=24, memberships=1_200, seed=5, connected_groups=4)
@@ -78,8 +79,7 @@ def _rows(con, table: str) -> list[tuple]:
 
 def _plan(con, emply: EmplyClient, settings) -> list[tuple]:
     extract_emply(con, emply, settings)
-    write_run_settings(con, "run-under-test", settings, True)
-    plan(con, "run-under-test")
+    plan(con, "run-under-test", settings, True)
     return con.execute(
         "SELECT change_id, kind, rule_id, emply_user_id, entra_object_id, subject,"
         " before::VARCHAR, after::VARCHAR, reason FROM planned_changes ORDER BY change_id"
@@ -87,7 +87,7 @@ def _plan(con, emply: EmplyClient, settings) -> list[tuple]:
 
 
 def _read_mode(caplog) -> str:
-    modes = [r.getMessage() for r in caplog.records if r.name.endswith("extract_directory")]
+    modes = [r.getMessage() for r in caplog.records if r.name == "entrasync.extract.entra"]
     caplog.clear()
     return "delta" if modes and modes[-1].startswith("Entra delta read") else "full"
 
@@ -126,7 +126,7 @@ def _group_ops(round_: int, generated: dict, deleted: set[str]) -> list[dict]:
 
 @pytest.mark.parametrize("tenant", [False, True], ids=["direct", "transitive"], indirect=True)
 def test_delta_cycles_plan_what_full_reads_plan(stack, tenant, clients, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="entrasync.sync.extract_directory")
+    caplog.set_level(logging.INFO, logger="entrasync.extract.entra")
     generated, target, settings = tenant
     graph, emply = clients
     path = tmp_path / "delta.duckdb"
@@ -165,7 +165,7 @@ def test_delta_cycles_plan_what_full_reads_plan(stack, tenant, clients, tmp_path
 
 @pytest.mark.parametrize("tenant", [False], ids=["direct"], indirect=True)
 def test_expired_token_failed_read_and_settings_change(stack, tenant, clients, tmp_path, caplog):
-    caplog.set_level(logging.INFO, logger="entrasync.sync.extract_directory")
+    caplog.set_level(logging.INFO, logger="entrasync.extract.entra")
     generated, target, settings = tenant
     graph, _ = clients
     con = connect("delta", tmp_path / "delta.duckdb")

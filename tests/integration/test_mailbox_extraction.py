@@ -10,9 +10,12 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from entrasync import extract
 from entrasync.connectors.emply.client import EmplyClient
 from entrasync.connectors.graph.client import GraphClient
 from entrasync.emulator_client import ControlSurface
+from entrasync.extract.mailboxes import extract_mailboxes
+from entrasync.extract.photos import extract_photos
 from entrasync.scenario.runner import patched_environ
 from entrasync.scenario.tenants_file import (
     EMPLY_KEY_ENV,
@@ -21,9 +24,6 @@ from entrasync.scenario.tenants_file import (
     write_tenants_file,
 )
 from entrasync.settings import load_tenant
-from entrasync.sync import extract
-from entrasync.sync.extract_mailboxes import extract_mailboxes
-from entrasync.sync.extract_photos import extract_photos
 from entrasync.warehouse.db import connect_memory
 from entrasync.warehouse.paths import warehouse_file
 from flows.launch import run_sync

@@ -16,8 +16,8 @@ from played_scenario import played
 
 from entrasync.cli import main
 from entrasync.ops.failed_tenants import tenants_to_rerun
+from entrasync.run import deadline as deadline_module
 from entrasync.scenario import run_scenario
-from entrasync.sync import deadline as deadline_module
 from entrasync.tenants_file import read_tenants_file
 from flows.launch import run_sync
 

@@ -9,8 +9,7 @@ import duckdb
 from entrasync.settings import CredentialRef, EmplySettings, GroupMapping, TenantSettings
 from entrasync.warehouse.db import connect_memory
 from entrasync.warehouse.load import insert_rows
-from entrasync.warehouse.state import record_scope_and_mapping
-from rules.runner import plan, write_run_settings
+from rules.runner import plan
 
 
 def entra_user(upn: str, **fields: Any) -> dict:
@@ -103,9 +102,7 @@ class Given:
             " VALUES (?, 't', now() + to_seconds(?), 'running', false, false)",
             [run_id, self.run_number],
         )
-        write_run_settings(self.con, run_id, settings, allow_deactivations)
-        plan(self.con, run_id)
-        record_scope_and_mapping(self.con, run_id)
+        plan(self.con, run_id, settings, allow_deactivations)
         return self.changes()
 
     def changes(self) -> list[dict]:

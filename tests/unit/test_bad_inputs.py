@@ -25,8 +25,8 @@ import yaml
 
 from entrasync.cli import main
 from entrasync.connectors.emply import EmplyExportError
+from entrasync.extract.emply import extract_emply
 from entrasync.scenario import run_files
-from entrasync.sync.extract import extract_emply
 from entrasync.warehouse.db import connect
 
 ACME = {

@@ -9,8 +9,8 @@ from entrasync.connectors.emply import EmplyClient, EmplyUnavailable
 from entrasync.connectors.graph import GraphClient
 from entrasync.connectors.graph.errors import GraphReadError
 from entrasync.connectors.graph.token_http import AuthorityHttpClient, AuthorityUnavailable
-from entrasync.sync import deadline as deadline_module
-from entrasync.sync.deadline import RunDeadline, RunDeadlinePassed
+from entrasync.run import deadline as deadline_module
+from entrasync.run.deadline import RunDeadline, RunDeadlinePassed
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 TOKEN_URL = "https://login.example/t1/oauth2/v2.0/token"

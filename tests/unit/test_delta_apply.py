@@ -6,8 +6,8 @@ import itertools
 
 import pytest
 
-from entrasync.sync import delta, memberships
-from entrasync.sync.row_batches import RowBatches
+from entrasync.extract.directory import delta, memberships
+from entrasync.extract.directory.row_batches import RowBatches
 from entrasync.warehouse.db import connect_memory
 
 USER = "#microsoft.graph.user"

@@ -12,8 +12,8 @@ import orjson
 import pytest
 
 from entrasync.connectors.emply import EmplyClient, EmplyExportError
-from entrasync.sync.emply_exports import load_export
-from entrasync.sync.extract import extract_emply
+from entrasync.connectors.emply.export_load import load_export
+from entrasync.extract.emply import extract_emply
 from entrasync.warehouse.db import connect_memory
 
 SCHEMA = Path(__file__).resolve().parents[2] / "entrasync" / "warehouse" / "schema.sql"

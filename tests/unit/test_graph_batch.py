@@ -9,7 +9,12 @@ from collections import Counter
 import pytest
 
 from entrasync.connectors.graph.batch import BATCH_LIMIT
-from entrasync.sync.graph_batch import MAILBOX_CONCURRENCY, Get, get_many, mailbox_chunks
+from entrasync.connectors.graph.mailbox_batch import (
+    MAILBOX_CONCURRENCY,
+    Get,
+    get_many,
+    mailbox_chunks,
+)
 
 
 def gets_for(mailboxes: list[str]) -> list[Get]:

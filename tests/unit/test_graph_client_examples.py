@@ -513,7 +513,7 @@ def test_every_example_file_is_exercised():
 
 
 def test_calendars_list_maps_to_editable_calendar_rows():
-    from entrasync.sync.mailbox_rows import entra_calendar_row
+    from entrasync.connectors.graph.mailbox_rows import entra_calendar_row
 
     calendars = client_for(replay(example("calendars_list_me")).handler).list_calendars(USER_ID)
     assert [entra_calendar_row(USER_ID, c) for c in calendars] == [
@@ -524,7 +524,7 @@ def test_calendars_list_maps_to_editable_calendar_rows():
 
 @pytest.mark.parametrize("name", ["events_create_01_timezone", "events_create_04_online_meeting"])
 def test_events_in_a_windows_time_zone_map_to_utc_rows(name):
-    from entrasync.sync.mailbox_rows import entra_event_row
+    from entrasync.connectors.graph.mailbox_rows import entra_event_row
 
     record = example(name)
     event = client_for(replay(record).handler).create_event(USER_ID, None, record["request_body"])
@@ -535,7 +535,7 @@ def test_events_in_a_windows_time_zone_map_to_utc_rows(name):
 
 
 def test_a_shortened_calendar_view_item_is_refused_not_guessed():
-    from entrasync.sync.mailbox_rows import entra_event_row
+    from entrasync.connectors.graph.mailbox_rows import entra_event_row
 
     record = example("calendar_view_me")
     events = client_for(replay(record).handler).calendar_view(

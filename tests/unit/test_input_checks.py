@@ -6,7 +6,7 @@ import pytest
 from rule_fixtures import Given, entra_user, tenant_settings
 
 from entrasync.errors import InputError
-from entrasync.sync.input_checks import check_settings_against_inputs
+from entrasync.gate.settings_check import check_settings_against_inputs
 
 
 def given(groups: dict[str, list[str]], roles=("Employee", "Sales")) -> Given:

@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 from rule_fixtures import Given, emply_user, entra_user, tenant_settings
 
-from entrasync.sync.extract_photos import extract_photos
+from entrasync.extract.photos import extract_photos
 
 SETTINGS = tenant_settings({"Employee": "Employee"})
 T0 = datetime(2030, 1, 1, tzinfo=UTC)

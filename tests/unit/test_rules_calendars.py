@@ -12,7 +12,7 @@ from rule_fixtures import (
     tenant_settings,
 )
 
-from entrasync.validation import validate_plan
+from entrasync.gate import validate_plan
 
 SETTINGS = tenant_settings({"Employee": "Employee"}, sync_calendars=True)
 MEGAN = "megan@contoso.com"

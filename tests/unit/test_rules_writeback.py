@@ -5,8 +5,8 @@ import json
 import pytest
 from rule_fixtures import Given, emply_user, entra_user, tenant_settings
 
+from entrasync.gate import validate_plan
 from entrasync.settings import WriteSwitches
-from entrasync.validation import validate_plan
 
 GROUPS = {"Employee": "Employee", "HR": "HR"}
 UPDATE = tenant_settings(GROUPS, write=WriteSwitches(update=True))

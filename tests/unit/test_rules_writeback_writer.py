@@ -5,9 +5,9 @@ import json
 import pytest
 
 from entrasync.connectors.graph.errors import GraphError
-from entrasync.sync.passwords import temporary_password
-from entrasync.sync.write_entra import WriteBudget, write_entra_changes
 from entrasync.warehouse.db import connect_memory
+from entrasync.write.entra import WriteBudget, write_entra_changes
+from entrasync.write.passwords import temporary_password
 
 
 class FakeClock:

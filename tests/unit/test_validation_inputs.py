@@ -10,9 +10,9 @@ import pandas as pd
 import pytest
 from rule_fixtures import emply_user, entra_user
 
-from entrasync.validation import SuiteOutcome, validate_inputs
-from entrasync.validation.engine import validate_frame
-from entrasync.validation.gx_results import outcomes_of
+from entrasync.gate import SuiteOutcome, validate_inputs
+from entrasync.gate.engine import validate_frame
+from entrasync.gate.gx_results import outcomes_of
 from entrasync.warehouse.db import connect_memory
 from entrasync.warehouse.load import insert_rows
 

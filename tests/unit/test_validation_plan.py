@@ -8,8 +8,8 @@ import duckdb
 import pytest
 from rule_fixtures import Given, emply_user, entra_user, tenant_settings
 
-from entrasync.validation import SuiteOutcome, validate_plan
-from entrasync.validation.suites import deactivation_limit
+from entrasync.gate import SuiteOutcome, validate_plan
+from entrasync.gate.r4 import deactivation_limit
 from entrasync.warehouse.db import connect_memory
 from entrasync.warehouse.load import insert_rows
 

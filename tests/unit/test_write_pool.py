@@ -8,9 +8,9 @@ import time
 
 import pytest
 
-from entrasync.sync import write_emply
 from entrasync.warehouse import audit
 from entrasync.warehouse.db import connect_memory
+from entrasync.write import emply as write_emply
 
 
 class FakeEmply:
@@ -171,8 +171,8 @@ def test_calendar_changes_of_a_user_created_with_calendar_sync_off_are_skipped()
 
 
 def test_past_the_deadline_no_further_user_is_written_and_the_rest_stays_planned(monkeypatch):
-    from entrasync.sync import deadline as deadline_module
-    from entrasync.sync.deadline import RunDeadline, RunDeadlinePassed
+    from entrasync.run import deadline as deadline_module
+    from entrasync.run.deadline import RunDeadline, RunDeadlinePassed
 
     con = connect_memory()
     _plan(

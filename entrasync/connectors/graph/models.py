@@ -8,7 +8,7 @@ from typing import Any
 from entrasync.connectors.graph.errors import GraphDataError
 
 # A Graph user as read: property -> (entra_users column, kind). The one list both the
-# per-object mapping (entra_user_row) and the per-page one (sync/page_frames.py) follow.
+# per-object mapping (entra_user_row) and the per-page one (connectors/graph/frames.py) follow.
 USER_FIELDS: dict[str, tuple[str, str]] = {
     "id": ("id", "required text"),
     "userPrincipalName": ("user_principal_name", "required text"),

@@ -1,0 +1,1 @@
+"""The Entra directory read: full or delta, memberships, and reading many pages at once."""

@@ -1,0 +1,1 @@
+"""What one tenant run works with: its context, deadline and clients."""

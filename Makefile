@@ -14,7 +14,7 @@ demo: uv
 	uv run --frozen entrasync demo
 
 test: uv $(CHROMIUM) postgresql
-	uv run --frozen pytest
+	uv run --frozen pytest -n 3 --dist loadgroup
 
 uv:
 	@command -v uv >/dev/null || pip install -q uv

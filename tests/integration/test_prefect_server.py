@@ -208,4 +208,5 @@ def test_a_second_run_of_a_tenant_waits_for_the_first(server):
     assert {first, second} == {"first", "second"} and (slot.limit, slot.active_slots) == (1, 0)
 
 
-pytestmark = pytest.mark.timeout(420)
+# one xdist worker runs every test that starts real servers, one at a time (2 cores)
+pytestmark = [pytest.mark.timeout(420), pytest.mark.xdist_group("real_prefect_servers")]

@@ -74,5 +74,5 @@ def test_cycle_on_a_prefect_server_backed_by_postgresql(stack, tmp_path):
             stop(server)
 
 
-# one xdist worker runs every test that starts real servers, one at a time (2 cores)
-pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("real_prefect_servers")]
+# starts real servers: one such test at a time across the xdist workers (tests/conftest.py)
+pytestmark = [pytest.mark.timeout(900, func_only=True), pytest.mark.real_prefect_servers]

@@ -208,5 +208,5 @@ def test_a_second_run_of_a_tenant_waits_for_the_first(server):
     assert {first, second} == {"first", "second"} and (slot.limit, slot.active_slots) == (1, 0)
 
 
-# one xdist worker runs every test that starts real servers, one at a time (2 cores)
-pytestmark = [pytest.mark.timeout(420), pytest.mark.xdist_group("real_prefect_servers")]
+# starts real servers: one such test at a time across the xdist workers (tests/conftest.py)
+pytestmark = [pytest.mark.timeout(420, func_only=True), pytest.mark.real_prefect_servers]

@@ -19,8 +19,8 @@ from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 from prefect.settings import PREFECT_API_URL, temporary_settings
 from prefect_stack import CHECKOUT, prefect_server
 
-# one xdist worker runs every test that starts real servers, one at a time (2 cores)
-pytestmark = pytest.mark.xdist_group("real_prefect_servers")
+# starts real servers: one such test at a time across the xdist workers (tests/conftest.py)
+pytestmark = [pytest.mark.timeout(600, func_only=True), pytest.mark.real_prefect_servers]
 
 TENANT = "contoso"
 SHOTS = CHECKOUT / "test-output" / "prefect-ui"

@@ -105,8 +105,8 @@ def test_stack_up_shows_the_cycle_in_the_ui_and_stops_on_ctrl_c(tmp_path):
             up.wait()
 
 
-# one xdist worker runs every test that starts real servers, one at a time (2 cores)
+# starts real servers: one such test at a time across the xdist workers (tests/conftest.py)
 pytestmark = [
-    pytest.mark.timeout(STARTUP_TIMEOUT_S + CYCLE_TIMEOUT_S + 300),
-    pytest.mark.xdist_group("real_prefect_servers"),
+    pytest.mark.timeout(STARTUP_TIMEOUT_S + CYCLE_TIMEOUT_S + 300, func_only=True),
+    pytest.mark.real_prefect_servers,
 ]

@@ -94,5 +94,5 @@ def test_two_workers_share_the_fleet_and_its_state(stack, tmp_path):
             assert len(history) == (3 if tenant == TENANTS[0] else 2), history
 
 
-# one xdist worker runs every test that starts real servers, one at a time (2 cores)
-pytestmark = [pytest.mark.timeout(900), pytest.mark.xdist_group("real_prefect_servers")]
+# starts real servers: one such test at a time across the xdist workers (tests/conftest.py)
+pytestmark = [pytest.mark.timeout(900, func_only=True), pytest.mark.real_prefect_servers]

@@ -117,5 +117,5 @@ def test_warm_runs_are_flow_runs_that_crash_and_cancel_alone(stack, tmp_path):
         assert not alive(tree), {pid: command_line(pid) for pid in alive(tree)}
 
 
-# one xdist worker runs every test that starts real servers, one at a time (2 cores)
-pytestmark = [pytest.mark.timeout(600), pytest.mark.xdist_group("real_prefect_servers")]
+# starts real servers: one such test at a time across the xdist workers (tests/conftest.py)
+pytestmark = [pytest.mark.timeout(600, func_only=True), pytest.mark.real_prefect_servers]

@@ -15,7 +15,8 @@ from entrasync.errors import EntrasyncError  # noqa: E402
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from entrasync.settings import Endpoints, default_tenants_file, load_tenant
+    from entrasync.endpoints import Endpoints
+    from entrasync.settings import default_tenants_file, load_tenant
     from flows.launch import run_sync
 
     # Bad settings stop here with one line; inside the flow Prefect would log a traceback.

@@ -17,7 +17,8 @@ from entrasync.connectors.graph.models import (
     USER_SELECT,
 )
 from entrasync.connectors.http import tls_context
-from entrasync.settings import Endpoints, TenantSettings, load_tenant
+from entrasync.endpoints import Endpoints
+from entrasync.settings import TenantSettings, load_tenant
 
 
 def _all_pages(http: httpx.Client, url: str, select: tuple[str, ...]) -> tuple[list[dict], int]:

@@ -78,10 +78,11 @@ def sync(tenant: str, tenants_file: str, allow_deactivations: bool, profile: boo
 
 def extract_only(tenant: str, tenants_file: str, profile: bool, workers: int | None = None) -> dict:
     """Our Entra extraction alone, a full read into a scratch copy of the schema."""
+    from entrasync.endpoints import Endpoints
     from entrasync.extract.entra import extract_entra
     from entrasync.run.clients import graph_client
     from entrasync.run.context import RunContext
-    from entrasync.settings import Endpoints, data_dir, load_tenant
+    from entrasync.settings import data_dir, load_tenant
     from entrasync.warehouse.db import connect
 
     settings = load_tenant(tenants_file, tenant)

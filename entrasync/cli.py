@@ -15,7 +15,8 @@ from entrasync.errors import EntrasyncError  # noqa: E402
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from entrasync.settings import Endpoints, default_tenants_file, load_tenant
+    from entrasync.endpoints import Endpoints
+    from entrasync.settings import default_tenants_file, load_tenant
     from flows.launch import run_sync
 
     # Bad settings stop here with one line; inside the flow Prefect would log a traceback.
@@ -137,6 +138,30 @@ class OneLineParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: {message} (see `{self.prog} --help`)\n")
 
 
+def _add_history_commands(commands: argparse._SubParsersAction) -> None:
+    """`entrasync history views|compact|export|verify`."""
+    history = commands.add_parser("history", help="the analysts' audit history (Parquet)")
+    history_commands = history.add_subparsers(dest="history_command", required=True)
+    views = history_commands.add_parser("views", help="create or refresh data/audit.duckdb")
+    views.set_defaults(handler=_history_views)
+    compact = history_commands.add_parser("compact", help="merge each day's small files into one")
+    compact.add_argument(
+        "--before", type=date.fromisoformat, help="only days before YYYY-MM-DD (default: today)"
+    )
+    compact.set_defaults(handler=_history_compact)
+    export = history_commands.add_parser(
+        "export", help="write a tenant's runs the history lacks (or --run-id ones again)"
+    )
+    export.add_argument("--tenant", required=True)
+    export.add_argument("--run-id", action="append")
+    export.set_defaults(handler=_history_export)
+    verify = history_commands.add_parser(
+        "verify", help="check every file against its tenant's manifest chain (exit 1 if not)"
+    )
+    verify.add_argument("--tenant", help="only this tenant's chain")
+    verify.set_defaults(handler=_history_verify)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = OneLineParser(prog="entrasync", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -158,26 +183,7 @@ def build_parser() -> argparse.ArgumentParser:
     query.add_argument("sql")
     query.set_defaults(handler=_query)
 
-    history = commands.add_parser("history", help="the analysts' audit history (Parquet)")
-    history_commands = history.add_subparsers(dest="history_command", required=True)
-    views = history_commands.add_parser("views", help="create or refresh data/audit.duckdb")
-    views.set_defaults(handler=_history_views)
-    compact = history_commands.add_parser("compact", help="merge each day's small files into one")
-    compact.add_argument(
-        "--before", type=date.fromisoformat, help="only days before YYYY-MM-DD (default: today)"
-    )
-    compact.set_defaults(handler=_history_compact)
-    export = history_commands.add_parser(
-        "export", help="write a tenant's runs the history lacks (or --run-id ones again)"
-    )
-    export.add_argument("--tenant", required=True)
-    export.add_argument("--run-id", action="append")
-    export.set_defaults(handler=_history_export)
-    verify = history_commands.add_parser(
-        "verify", help="check every file against its tenant's manifest chain (exit 1 if not)"
-    )
-    verify.add_argument("--tenant", help="only this tenant's chain")
-    verify.set_defaults(handler=_history_verify)
+    _add_history_commands(commands)
 
     explain = commands.add_parser("explain", help="why a user was (or was not) changed")
     explain.add_argument("--tenant", required=True)

@@ -2,18 +2,14 @@
 
 from __future__ import annotations
 
-import math
 import os
 import re
-import ssl
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
-from entrasync.connectors.emply.transport import DEFAULT_EMPLY_URL
-from entrasync.connectors.graph.paths import DEFAULT_AUTHORITY_HOST, DEFAULT_GRAPH_URL
 from entrasync.errors import SettingsError
+from entrasync.settings_reader import SettingsReader
 from entrasync.tenant_names import check_tenant_name
 
 # R8: photos re-read per run besides the never-checked and those Emply does not hold.
@@ -103,140 +99,6 @@ class TenantSettings:
         return self.write.update or self.write.create or self.write.delete
 
 
-@dataclass(frozen=True)
-class Endpoints:
-    """Where the pipeline talks to; the emulators set these through the environment."""
-
-    authority_host: str
-    graph_url: str
-    emply_url: str
-    ca_bundle: str | None
-
-    @classmethod
-    def from_env(cls) -> Endpoints:
-        """HTTPS only (the Emply key and bearer tokens travel on every call); another CA only
-        through ENTRASYNC_CA_BUNDLE, which must be a readable PEM file."""
-        return cls(
-            authority_host=_https_url("ENTRASYNC_AUTHORITY_HOST", DEFAULT_AUTHORITY_HOST),
-            graph_url=_https_url("ENTRASYNC_GRAPH_URL", DEFAULT_GRAPH_URL),
-            emply_url=_https_url("ENTRASYNC_EMPLY_URL", DEFAULT_EMPLY_URL),
-            ca_bundle=_ca_bundle("ENTRASYNC_CA_BUNDLE"),
-        )
-
-
-def _https_url(variable: str, default: str) -> str:
-    value = os.environ.get(variable, default)
-    parts = urlsplit(value)
-    if parts.scheme.lower() != "https" or not parts.hostname:
-        shown = f"{parts.scheme}://{parts.hostname}" if parts.hostname else repr(value[:40])
-        raise SettingsError(
-            f"{variable}: {shown} is not an https:// URL (secrets travel on every call: HTTPS only)"
-        )
-    return value
-
-
-def _ca_bundle(variable: str) -> str | None:
-    path = os.environ.get(variable) or None
-    if path is None:
-        return None
-    try:
-        ssl.create_default_context(cafile=path)
-    except FileNotFoundError:
-        raise SettingsError(f"{variable}: {path}: no such file") from None
-    except IsADirectoryError:
-        raise SettingsError(f"{variable}: {path}: a folder, not a CA bundle file") from None
-    except PermissionError:
-        raise SettingsError(f"{variable}: {path}: not readable") from None
-    except (OSError, ssl.SSLError) as exc:
-        raise SettingsError(f"{variable}: {path}: not a PEM CA bundle ({exc})") from None
-    return path
-
-
-class _Reader:
-    """Reads one mapping strictly: every error names the file and the key path."""
-
-    def __init__(self, source: str, path: str, mapping: Any):
-        self.source, self.path = source, path
-        if not isinstance(mapping, dict):
-            self.fail(path, "a mapping", mapping)
-        self.mapping: dict[str, Any] = mapping
-
-    def fail(self, key: str, expected: str, got: Any) -> None:
-        raise SettingsError(f"{self.source}: {key}: expected {expected}, got {shown(got)}")
-
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def allow_only(self, names: set[str]) -> None:
-        for name in self.mapping:
-            if name not in names:
-                raise SettingsError(
-                    f"{self.source}: {self.key(name)}: unknown key "
-                    f"(expected one of: {', '.join(sorted(names))})"
-                )
-
-    def get(self, name: str, kind: type | tuple[type, ...], expected: str, default: Any = ...):
-        if name not in self.mapping:
-            if default is ...:
-                raise SettingsError(
-                    f"{self.source}: {self.key(name)}: missing (expected {expected})"
-                )
-            return default
-        value = self.mapping[name]
-        if kind is not bool and isinstance(value, bool) or not isinstance(value, kind):
-            self.fail(self.key(name), expected, value)
-        if isinstance(value, str) and not value.strip():
-            self.fail(self.key(name), expected, value)
-        return value
-
-    def text(self, name: str, default: Any = ...) -> str:
-        return self.get(name, str, "text", default)
-
-    def flag(self, name: str, default: bool) -> bool:
-        return self.get(name, bool, "true or false", default)
-
-    def number(self, name: str, default: float, low: float, high: float) -> float:
-        """A finite number within [low, high]; true/false and NaN/inf are not numbers here."""
-        expected = f"a number from {low:g} to {high:g}"
-        value = self.get(name, (int, float), expected, default)
-        if not math.isfinite(value) or not low <= value <= high:
-            self.fail(self.key(name), expected, value)
-        return float(value)
-
-    def count(self, name: str, default: int, low: int = 0, high: int | None = None) -> int:
-        """A whole number (2.9 and 3.0 are refused, not truncated) within [low, high]."""
-        expected = f"an integer >= {low}" if high is None else f"an integer from {low} to {high}"
-        value = self.get(name, int, expected, default)
-        if value < low or (high is not None and value > high):
-            self.fail(self.key(name), expected, value)
-        return value
-
-    def texts(self, name: str, default: Any = ...) -> tuple[str, ...]:
-        values = self.get(name, list, "a non-empty list of text", default)
-        if not values:
-            self.fail(self.key(name), "a non-empty list of text", values)
-        for index, value in enumerate(values):
-            if not isinstance(value, str) or not value.strip():
-                self.fail(f"{self.key(name)}[{index}]", "text", value)
-        return tuple(values)
-
-    def child(self, name: str, default: Any = ...) -> _Reader:
-        if name not in self.mapping and default is not ...:
-            return _Reader(self.source, self.key(name), default)
-        return _Reader(self.source, self.key(name), self.get(name, dict, "a mapping"))
-
-
-def shown(value: Any) -> str:
-    """A wrong value in an error line: its type and a short repr, never a whole structure."""
-    if value is None:
-        return "nothing"
-    if isinstance(value, dict | list):
-        kind = "mapping" if isinstance(value, dict) else "list"
-        return f"a {kind}" if value else f"an empty {kind}"
-    text = repr(value)
-    return f"{type(value).__name__} {text if len(text) <= 60 else text[:57] + '...'}"
-
-
 TENANT_KEYS = {
     "name", "tenant_id", "client_id", "credential", "domains", "groups", "emply", "sync_roles",
     "sync_calendars", "transitive_groups", "hybrid", "write", "max_deactivations",
@@ -245,7 +107,7 @@ TENANT_KEYS = {
 }  # fmt: skip
 
 
-def _credential(reader: _Reader) -> CredentialRef:
+def _credential(reader: SettingsReader) -> CredentialRef:
     reader.allow_only({"env", "prefect_secret"})
     env = reader.text("env", None)
     block = reader.text("prefect_secret", None)
@@ -257,7 +119,7 @@ def _credential(reader: _Reader) -> CredentialRef:
     return CredentialRef(env=env, prefect_secret=block)
 
 
-def _domains(reader: _Reader) -> tuple[str, ...]:
+def _domains(reader: SettingsReader) -> tuple[str, ...]:
     domains = tuple(d.strip().lower() for d in reader.texts("domains"))
     for index, domain in enumerate(domains):
         if not DOMAIN_NAME.fullmatch(domain):
@@ -267,13 +129,13 @@ def _domains(reader: _Reader) -> tuple[str, ...]:
     return domains
 
 
-def _groups(reader: _Reader) -> tuple[GroupMapping, ...]:
+def _groups(reader: SettingsReader) -> tuple[GroupMapping, ...]:
     raw = reader.get("groups", list, "a non-empty list of {group, role}")
     if not raw:  # no connected group: nobody would be in scope, everyone would leave (R3)
         reader.fail(reader.key("groups"), "a non-empty list of {group, role}", raw)
     mappings = []
     for index, item in enumerate(raw):
-        entry = _Reader(reader.source, reader.key(f"groups[{index}]"), item)
+        entry = SettingsReader(reader.source, reader.key(f"groups[{index}]"), item)
         entry.allow_only({"group", "role"})
         mappings.append(GroupMapping(group=entry.text("group"), role=entry.text("role")))
     names = [m.group.strip().casefold() for m in mappings]
@@ -286,7 +148,7 @@ def _groups(reader: _Reader) -> tuple[GroupMapping, ...]:
     return tuple(mappings)
 
 
-def _emply(reader: _Reader, tenant_name: str) -> EmplySettings:
+def _emply(reader: SettingsReader, tenant_name: str) -> EmplySettings:
     reader.allow_only({"customer", "api_key", "exports"})
     exports = reader.child("exports", {})
     exports.allow_only({"users", "employees", "roles", "calendars", "events"})
@@ -300,7 +162,7 @@ def _emply(reader: _Reader, tenant_name: str) -> EmplySettings:
 
 def parse_tenant(raw: Any, source: str, path: str) -> TenantSettings:
     """One tenant's settings from its mapping; errors name `source` and the key path."""
-    reader = _Reader(source, path, raw)
+    reader = SettingsReader(source, path, raw)
     reader.allow_only(TENANT_KEYS)
     name = check_tenant_name(reader.text("name"), f"{source}: {reader.key('name')}")
     write = reader.child("write", {})

@@ -9,7 +9,8 @@ from typing import Any
 import yaml
 
 from entrasync.errors import SettingsError, TenantSettingsError
-from entrasync.settings import TenantSettings, parse_tenant, shown
+from entrasync.settings import TenantSettings, parse_tenant
+from entrasync.settings_reader import shown
 from entrasync.tenant_names import is_tenant_name
 
 

@@ -8,10 +8,11 @@ from prefect import flow, runtime
 from prefect.futures import wait
 from prefect.states import Completed, Failed, State
 
+from entrasync.endpoints import Endpoints
 from entrasync.errors import SettingsError, TenantSettingsError
 from entrasync.run.context import RunContext
 from entrasync.run.deadline import RunDeadline
-from entrasync.settings import Endpoints, default_tenants_file, load_tenant
+from entrasync.settings import default_tenants_file, load_tenant
 from entrasync.user_error_logs import install_user_error_filter
 from tasks.artifacts import publish_run_artifacts, report_extract_progress
 from tasks.audit import finish_run, record_refused_run, start_run

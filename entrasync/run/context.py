@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from entrasync.endpoints import Endpoints
 from entrasync.run.deadline import RunDeadline
-from entrasync.settings import Endpoints, TenantSettings
+from entrasync.settings import TenantSettings
 
 
 @dataclass(frozen=True)

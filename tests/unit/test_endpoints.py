@@ -10,8 +10,8 @@ from test_graph_client import Script, make_client, page
 
 from entrasync.cli import main
 from entrasync.connectors.graph import GraphDataError
+from entrasync.endpoints import Endpoints
 from entrasync.errors import SettingsError
-from entrasync.settings import Endpoints
 
 VARIABLES = ("ENTRASYNC_AUTHORITY_HOST", "ENTRASYNC_GRAPH_URL", "ENTRASYNC_EMPLY_URL")
 
@@ -110,6 +110,6 @@ def test_an_unreadable_ca_bundle_is_named(monkeypatch, tmp_path: Path) -> None:
     def refuse(cafile: str) -> None:  # as the OS answers a file its mode hides (not as root)
         raise PermissionError(13, "Permission denied", cafile)
 
-    monkeypatch.setattr("entrasync.settings.ssl.create_default_context", refuse)
+    monkeypatch.setattr("entrasync.endpoints.ssl.create_default_context", refuse)
     message = refusal(monkeypatch, "ENTRASYNC_CA_BUNDLE", str(bundle))
     assert message == f"ENTRASYNC_CA_BUNDLE: {bundle}: not readable"

@@ -14,7 +14,7 @@ demo: uv
 	uv run --frozen entrasync demo
 
 test: uv $(CHROMIUM) postgresql
-	uv run --frozen pytest -n 3
+	uv run --frozen pytest -n 3 --dist worksteal --durations=20
 
 uv:
 	@command -v uv >/dev/null || pip install -q uv

@@ -102,10 +102,11 @@ class ReadOnlyFolder(AbstractFileSystem):
             raise PermissionError(f"{path}: the history is read-only here")
         return self._local(path).open("rb")
 
-    def mkdir(self, path: str, create_parents: bool = True, **kwargs: Any) -> None:
+    def mkdir(self, path: str, *args: Any, **kwargs: Any) -> None:
+        """Every change to the history is refused here, by name, not left to fsspec's defaults."""
         raise PermissionError(f"{path}: the history is read-only here")
 
-    makedirs = mkdir
+    makedirs = rm_file = rm = rmdir = mv = cp_file = copy = put_file = mkdir
 
 
 def lock_down(con: duckdb.DuckDBPyConnection, allowed_directories: list[str]) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import httpx
 import pytest
+from scripted_transport import Script
 
 from entrasync.connectors.emply import EmplyClient, EmplyUnavailable
 from entrasync.connectors.graph import GraphClient
@@ -14,21 +15,6 @@ from entrasync.run.deadline import RunDeadline, RunDeadlinePassed
 
 GRAPH = "https://graph.microsoft.com/v1.0"
 TOKEN_URL = "https://login.example/t1/oauth2/v2.0/token"
-
-
-class Script:
-    """MockTransport handler answering from a list (a response, or an exception to raise)."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request):
-        self.requests.append(request)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def graph(script: Script, sleeps: list[float], cap: float = 120) -> GraphClient:

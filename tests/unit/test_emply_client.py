@@ -7,6 +7,7 @@ import pickle
 
 import httpx
 import pytest
+from scripted_transport import Script
 
 from entrasync.connectors.emply import (
     EmplyClient,
@@ -32,21 +33,6 @@ USER_ROW = {
     "calendarSyncEnabled": True,
     "photoSha256": None,
 }
-
-
-class Script:
-    """MockTransport handler answering from a list (a response, or an exception to raise)."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request):
-        self.requests.append(request)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 def make_client(script, sleeps=None, **options):

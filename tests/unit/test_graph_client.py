@@ -8,6 +8,7 @@ import pickle
 import certifi
 import httpx
 import pytest
+from scripted_transport import Script
 
 from entrasync.connectors.graph import (
     GraphAuthError,
@@ -27,21 +28,6 @@ def page(values, next_link=None, **extra):
     if next_link:
         body["@odata.nextLink"] = next_link
     return httpx.Response(200, json=body)
-
-
-class Script:
-    """MockTransport handler answering from a list (a response, or an exception to raise)."""
-
-    def __init__(self, *answers):
-        self.answers = list(answers)
-        self.requests: list[httpx.Request] = []
-
-    def __call__(self, request):
-        self.requests.append(request)
-        answer = self.answers.pop(0)
-        if isinstance(answer, Exception):
-            raise answer
-        return answer
 
 
 class Tokens:
